@@ -1,0 +1,79 @@
+"""Shared fixtures: a real PostgreSQL server and throwaway databases on it.
+
+The server is the embedded PostgreSQL 16 (pgserver) unless ``DATABASE_URL`` or
+``--database-url`` names another; that URL must connect as a superuser (tests create
+databases and switch roles the way PostgREST does).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from vidgen_db._dsn import with_dbname
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-url",
+        default=None,
+        help="superuser URL of the PostgreSQL server to test on (default: DATABASE_URL, "
+        "else an embedded PostgreSQL 16)",
+    )
+
+
+@pytest.fixture(scope="session")
+def admin_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A superuser connection string to the server under test."""
+    url = request.config.getoption("--database-url") or os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    from vidgen_db._embedded import start_embedded
+
+    server = start_embedded(Path(tmp_path_factory.mktemp("pgdata")))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_version(admin_url: str) -> int:
+    with psycopg.connect(admin_url) as conn:
+        return conn.info.server_version
+
+
+MakeDatabase = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def make_database(admin_url: str) -> Iterator[MakeDatabase]:
+    """A factory of new, empty databases (dropped at the end of the session).
+
+    ``make_database()`` returns the URL of a fresh database; ``make_database(template=name)``
+    copies an existing one.
+    """
+    created: list[str] = []
+
+    def factory(template: str | None = None) -> str:
+        name = f"vidgen_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            sql = f'CREATE DATABASE "{name}"'
+            if template:
+                sql += f' TEMPLATE "{template}"'
+            conn.execute(sql)
+        created.append(name)
+        return with_dbname(admin_url, name)
+
+    yield factory
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
