@@ -77,3 +77,21 @@ def make_database(admin_url: str) -> Iterator[MakeDatabase]:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         for name in created:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def migrated_template(make_database: MakeDatabase) -> str:
+    """The name of a database with every migration applied, to copy per test or module."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from vidgen_db._migrate import Migrator
+
+    url = make_database()
+    Migrator(url).migrate()
+    return str(conninfo_to_dict(url)["dbname"])
+
+
+@pytest.fixture
+def migrated_url(make_database: MakeDatabase, migrated_template: str) -> str:
+    """A fresh, fully migrated database for one test."""
+    return make_database(template=migrated_template)

@@ -60,9 +60,10 @@ CREATE TABLE public.jobs (
 );
 
 CREATE INDEX idx_jobs_user ON public.jobs (user_id);
--- (project_id, created_at DESC) instead of (project_id): it also serves "latest job of a
--- project" (the dashboard) and the foreign key's cascades.
-CREATE INDEX idx_jobs_project ON public.jobs (project_id, created_at DESC);
+-- (project_id, user_id, created_at DESC) instead of (project_id): it covers the
+-- (project_id, user_id) foreign key and also serves "latest job of a project" (the
+-- dashboard, which filters on both columns).
+CREATE INDEX idx_jobs_project ON public.jobs (project_id, user_id, created_at DESC);
 CREATE INDEX idx_jobs_status ON public.jobs (status);
 CREATE INDEX idx_jobs_created ON public.jobs (created_at DESC);
 

@@ -80,7 +80,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_new(args: argparse.Namespace) -> int:
     name = args.name.strip().lower().replace("-", "_").replace(" ", "_")
     if not re.fullmatch(r"[a-z0-9_]+", name):
-        print(f"error: bad migration name {args.name!r}: use letters, digits and _", file=sys.stderr)
+        print(
+            f"error: bad migration name {args.name!r}: use letters, digits and _", file=sys.stderr
+        )
         return 2
     if args.migrations_dir:
         folder = Path(args.migrations_dir)

@@ -38,17 +38,18 @@ class EmbeddedPostgres:
 
 def start_embedded(data_dir: Path | None = None, *, keep_running: bool = False) -> EmbeddedPostgres:
     """Start (or attach to) an embedded PostgreSQL 16 server whose data lives in ``data_dir``."""
-    try:
-        import pgserver
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ConfigurationError(
-            "no database given and the embedded server is not installed: pass --database-url, "
-            "set DATABASE_URL, or install the 'vidgen-db[embedded]' extra"
-        ) from exc
     directory = data_dir or default_data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI).
         warnings.simplefilter("ignore")
-        server = pgserver.get_server(directory, cleanup_mode=None if keep_running else "stop")
+        try:
+            import pgserver
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ConfigurationError(
+                "no database given and the embedded server is not installed: pass "
+                "--database-url, set DATABASE_URL, or install the 'vidgen-db[embedded]' extra"
+            ) from exc
+        mode = None if keep_running else "stop"
+        server = pgserver.get_server(directory, cleanup_mode=mode)  # type: ignore[attr-defined]
     return EmbeddedPostgres(url=str(server.get_uri()), data_dir=directory, _server=server)

@@ -17,8 +17,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ._errors import MigrationError, MigrationFailedError
 from ._errors import MigrationEditedError as MigrationEditedError
+from ._errors import MigrationError, MigrationFailedError
 from ._resources import bootstrap_dir, migrations_dir
 from ._sqlsplit import normalize_statements, split_statements
 
@@ -186,7 +186,9 @@ class Migrator:
                     applied.append(migration)
         return applied
 
-    def _apply_one(self, conn: psycopg.Connection[tuple[object, ...]], migration: Migration) -> bool:
+    def _apply_one(
+        self, conn: psycopg.Connection[tuple[object, ...]], migration: Migration
+    ) -> bool:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
             row = conn.execute(
@@ -257,6 +259,4 @@ def _run_statements(
             conn.execute(statement.encode("utf-8"))  # bytes: no client-side placeholder parsing
         except psycopg.Error as exc:
             message = exc.diag.message_primary or str(exc)
-            raise MigrationFailedError(
-                filename, index, statement, exc.sqlstate, message
-            ) from exc
+            raise MigrationFailedError(filename, index, statement, exc.sqlstate, message) from exc

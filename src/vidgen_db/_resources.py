@@ -12,7 +12,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 def source_checkout_sql_dir() -> Path | None:
     """The repository's ``sql/`` folder when running from a source checkout, else None."""
     candidate = _PACKAGE_DIR.parent.parent / "sql"
-    if (candidate / "migrations").is_dir() and (_PACKAGE_DIR.parent.parent / "pyproject.toml").exists():
+    if (candidate / "migrations").is_dir() and (
+        _PACKAGE_DIR.parent.parent / "pyproject.toml"
+    ).exists():
         return candidate
     return None
 

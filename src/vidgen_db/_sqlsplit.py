@@ -28,8 +28,7 @@ def split_statements(script: str) -> list[str]:
         elif ch == "/" and nxt == "*":
             i = _skip_block_comment(script, i)
         elif ch == "'":
-            escaped = i > 0 and script[i - 1] in "eE" and not _is_ident_char(script, i - 2)
-            i = _skip_quoted(script, i, "'", backslash=escaped)
+            i = _skip_quoted(script, i, "'", backslash=_is_escape_string(script, i))
         elif ch == '"':
             i = _skip_quoted(script, i, '"', backslash=False)
         elif ch == "$" and not _is_ident_char(script, i - 1):
@@ -60,7 +59,7 @@ def normalize_statements(statements: list[str]) -> str:
     """
     parts: list[str] = []
     for statement in statements:
-        parts.append(" ".join(_strip_comments(statement).split()))
+        parts.append(_strip_comments(statement, fold=True).strip())
     return ";".join(p for p in parts if p)
 
 
@@ -72,6 +71,12 @@ def _append(statements: list[str], text: str) -> None:
 
 def _is_ident_char(script: str, index: int) -> bool:
     return index >= 0 and (script[index].isalnum() or script[index] in "_$")
+
+
+def _is_escape_string(script: str, quote_index: int) -> bool:
+    """Whether the quote at ``quote_index`` opens an E'...' string (backslash escapes)."""
+    i = quote_index
+    return i > 0 and script[i - 1] in "eE" and not _is_ident_char(script, i - 2)
 
 
 def _skip_block_comment(script: str, i: int) -> int:
@@ -109,7 +114,8 @@ def _skip_quoted(script: str, i: int, quote: str, *, backslash: bool) -> int:
     raise ValueError(f"unterminated quoted {kind}")
 
 
-def _strip_comments(text: str) -> str:
+def _strip_comments(text: str, *, fold: bool = False) -> str:
+    """``text`` without comments; with ``fold``, whitespace outside literals folded to one space."""
     out: list[str] = []
     i = 0
     n = len(text)
@@ -122,8 +128,12 @@ def _strip_comments(text: str) -> str:
         elif ch == "/" and nxt == "*":
             i = _skip_block_comment(text, i)
             out.append(" ")
+        elif fold and ch.isspace():
+            if out and not out[-1].endswith(" "):
+                out.append(" ")
+            i += 1
         elif ch in "'\"":
-            j = _skip_quoted(text, i, ch, backslash=False)
+            j = _skip_quoted(text, i, ch, backslash=ch == "'" and _is_escape_string(text, i))
             out.append(text[i:j])
             i = j
         elif ch == "$" and not _is_ident_char(text, i - 1):

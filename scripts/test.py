@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Run vidgen_db's checks on a fresh machine with only Python installed.
+
+Creates ./.venv (if missing), installs the package with its development extras, then
+runs ruff, mypy --strict and pytest. Arguments after the options go to pytest.
+
+    python3 scripts/test.py                      # everything, on an embedded PostgreSQL 16
+    python3 scripts/test.py --database-url URL   # pytest against another server (superuser URL)
+    python3 scripts/test.py --tests-only -k credits
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    printable = " ".join(str(c) for c in cmd)
+    print(f"+ {printable}", flush=True)
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="superuser URL of the PostgreSQL to test on")
+    parser.add_argument("--tests-only", action="store_true", help="skip ruff and mypy")
+    parser.add_argument("--no-install", action="store_true", help="use .venv as it is")
+    args, pytest_args = parser.parse_known_args()
+
+    if not (BIN / "python").exists():
+        print(f"+ creating {VENV.name}", flush=True)
+        venv.create(VENV, with_pip=True)
+    python = BIN / "python"
+    if not args.no_install:
+        run(
+            python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[dev]"
+        )
+    if not args.tests_only:
+        run(python, "-m", "ruff", "check", "src", "tests", "benchmarks", "scripts")
+        run(python, "-m", "ruff", "format", "--check", "src", "tests", "benchmarks", "scripts")
+        run(python, "-m", "mypy")
+    env = dict(os.environ)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    run(python, "-m", "pytest", "-q", *pytest_args, env=env)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""The migration runner on a real PostgreSQL: from empty, re-run, status, edited files,
+concurrent runners, failure rollback, the bootstrap, and the CLI."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import MakeDatabase
+from vidgen_db import MigrationEditedError, MigrationFailedError
+from vidgen_db._cli import main as cli
+from vidgen_db._migrate import MigrationState, Migrator, is_bootstrapped, load_migrations
+from vidgen_db._resources import migrations_dir
+
+EXPECTED_TABLES = {
+    "profiles",
+    "draft_prompts",
+    "projects",
+    "jobs",
+    "job_steps",
+    "credit_ledger",
+    "assets",
+    "job_logs",
+}
+
+
+def _tables(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _history(url: str) -> list[tuple[str, str, list[str]]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(  # type: ignore[return-value]
+            "SELECT version, name, statements FROM supabase_migrations.schema_migrations "
+            "ORDER BY version"
+        ).fetchall()
+
+
+def test_migrate_from_empty_then_rerun_is_a_no_op(make_database: MakeDatabase) -> None:
+    url = make_database()
+    files = load_migrations()
+    applied = Migrator(url).migrate()
+    assert [m.filename for m in applied] == [m.filename for m in files]
+    assert _tables(url) >= EXPECTED_TABLES
+    history = _history(url)
+    assert [(v, n) for v, n, _ in history] == [(m.version, m.name) for m in files]
+    assert all(statements for _, _, statements in history)
+
+    assert Migrator(url).migrate() == []
+    assert _history(url) == history
+    assert {s.state for s in Migrator(url).status()} == {MigrationState.APPLIED}
+
+
+def test_history_table_has_the_supabase_cli_shape(migrated_url: str) -> None:
+    with psycopg.connect(migrated_url) as conn:
+        cols = conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'supabase_migrations' AND table_name = 'schema_migrations' "
+            "ORDER BY ordinal_position"
+        ).fetchall()
+    assert cols == [("version", "text"), ("statements", "ARRAY"), ("name", "text")]
+
+
+def _copy_migrations(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir(), folder)
+    return folder
+
+
+def test_status_shows_pending_then_applied(make_database: MakeDatabase, tmp_path: Path) -> None:
+    url = make_database()
+    folder = _copy_migrations(tmp_path)
+    last = sorted(folder.iterdir())[-1]
+    held_back = last.read_text()
+    last.unlink()
+    Migrator(url, migrations=load_migrations(folder)).migrate()
+    last.write_text(held_back)
+    status = Migrator(url, migrations=load_migrations(folder)).status()
+    assert [s.state for s in status][-1] is MigrationState.PENDING
+    assert {s.state for s in status[:-1]} == {MigrationState.APPLIED}
+    applied = Migrator(url, migrations=load_migrations(folder)).migrate()
+    assert [m.filename for m in applied] == [last.name]
+
+
+def test_an_applied_migration_edited_afterwards_is_refused(
+    make_database: MakeDatabase, tmp_path: Path
+) -> None:
+    url = make_database()
+    folder = _copy_migrations(tmp_path)
+    Migrator(url, migrations=load_migrations(folder)).migrate()
+    target = folder / "20260106000000_add_assets.sql"
+    target.write_text(target.read_text().replace("size_bytes bigint", "size_bytes integer"))
+    with pytest.raises(MigrationEditedError) as info:
+        Migrator(url, migrations=load_migrations(folder)).migrate()
+    assert "20260106000000_add_assets.sql" in str(info.value)
+    status = {
+        s.version: s.state for s in Migrator(url, migrations=load_migrations(folder)).status()
+    }
+    assert status["20260106000000"] is MigrationState.EDITED
+
+
+def test_comment_and_whitespace_changes_are_not_edits(
+    make_database: MakeDatabase, tmp_path: Path
+) -> None:
+    url = make_database()
+    folder = _copy_migrations(tmp_path)
+    Migrator(url, migrations=load_migrations(folder)).migrate()
+    target = folder / "20260106000000_add_assets.sql"
+    target.write_text("-- reworded header\n\n" + target.read_text().replace("  ", "    "))
+    assert Migrator(url, migrations=load_migrations(folder)).migrate() == []
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(
+    make_database: MakeDatabase, tmp_path: Path
+) -> None:
+    url = make_database()
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "20300101000000_first.sql").write_text("create table public.first_t (a int);\n")
+    (folder / "20300102000000_broken.sql").write_text(
+        "create table public.second_t (a int);\n"
+        "insert into public.second_t values (1);\n"
+        "insert into public.no_such_table values (1);\n"
+    )
+    with pytest.raises(MigrationFailedError) as info:
+        Migrator(url, migrations=load_migrations(folder), bootstrap=False).migrate()
+    message = str(info.value)
+    assert "20300102000000_broken.sql" in message
+    assert "statement 3" in message and "no_such_table" in message
+    assert info.value.sqlstate == "42P01"
+    tables = _tables(url)
+    assert "first_t" in tables and "second_t" not in tables
+    assert [v for v, _, _ in _history(url)] == ["20300101000000"]
+
+
+def test_concurrent_runners_apply_each_migration_once(make_database: MakeDatabase) -> None:
+    url = make_database()
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append([m.version for m in Migrator(url).migrate()])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    every = [v for applied in results for v in applied]
+    assert sorted(every) == [m.version for m in load_migrations()]  # each exactly once
+    assert len(_history(url)) == len(load_migrations())
+
+
+def test_bad_file_names_are_rejected(tmp_path: Path) -> None:
+    (tmp_path / "001_init.sql").write_text("select 1;")
+    with pytest.raises(Exception, match=r"bad migration file name '001_init\.sql'"):
+        load_migrations(tmp_path)
+
+
+def test_bootstrap_runs_on_plain_postgres(migrated_url: str) -> None:
+    with psycopg.connect(migrated_url) as conn:
+        assert is_bootstrapped(conn)
+        roles = {
+            r[0]: r[1]
+            for r in conn.execute(
+                "SELECT rolname, rolbypassrls FROM pg_roles "
+                "WHERE rolname IN ('anon','authenticated','service_role','authenticator')"
+            ).fetchall()
+        }
+    assert roles == {
+        "anon": False,
+        "authenticated": False,
+        "service_role": True,
+        "authenticator": False,
+    }
+
+
+def test_bootstrap_is_skipped_when_auth_users_exists(make_database: MakeDatabase) -> None:
+    url = make_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        # A database that already is Supabase: its own auth schema, which must stay as is.
+        Migrator(url, migrations=[]).migrate()  # roles only come from a bootstrap elsewhere
+        conn.execute("DROP SCHEMA auth CASCADE")
+        conn.execute("CREATE SCHEMA auth")
+        conn.execute(
+            "CREATE TABLE auth.users (id uuid PRIMARY KEY, email text, "
+            "raw_user_meta_data jsonb, marker text DEFAULT 'supabase')"
+        )
+        conn.execute(
+            "CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS "
+            "$$ SELECT (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> "
+            "'sub')::uuid $$"
+        )
+    Migrator(url).migrate()
+    with psycopg.connect(url) as conn:
+        assert not is_bootstrapped(conn)
+        cols = {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'auth' AND table_name = 'users'"
+            ).fetchall()
+        }
+        assert "marker" in cols and "is_anonymous" not in cols
+        conn.execute("INSERT INTO auth.users (id, email) VALUES (gen_random_uuid(), 'x@y')")
+        assert conn.execute("SELECT count(*) FROM public.profiles").fetchone() == (1,)
+
+
+def test_reset_drops_data_and_reapplies(migrated_url: str) -> None:
+    with psycopg.connect(migrated_url) as conn:
+        conn.execute("INSERT INTO auth.users (id) VALUES (gen_random_uuid())")
+    applied = Migrator(migrated_url).reset()
+    assert len(applied) == len(load_migrations())
+    with psycopg.connect(migrated_url) as conn:
+        assert conn.execute("SELECT count(*) FROM public.profiles").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM auth.users").fetchone() == (0,)
+
+
+# -- the CLI ---------------------------------------------------------------------------------
+
+
+def test_cli_migrate_and_status(
+    make_database: MakeDatabase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = make_database()
+    assert cli(["migrate", "--database-url", url]) == 0
+    out = capsys.readouterr().out
+    assert out.count("applied ") == len(load_migrations())
+    assert cli(["migrate", "--database-url", url]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert cli(["status", "--database-url", url]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[1:]
+    assert len(lines) == len(load_migrations())
+    assert all(line.endswith("applied") for line in lines)
+
+
+def test_cli_reports_an_edited_migration(
+    make_database: MakeDatabase, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = make_database()
+    folder = _copy_migrations(tmp_path)
+    assert cli(["migrate", "--database-url", url, "--migrations-dir", str(folder)]) == 0
+    target = folder / "20260102000000_add_profiles.sql"
+    target.write_text(target.read_text() + "\nCREATE TABLE public.sneaky (a int);\n")
+    assert cli(["migrate", "--database-url", url, "--migrations-dir", str(folder)]) == 1
+    assert "20260102000000_add_profiles.sql was edited" in capsys.readouterr().err
+
+
+def test_cli_reset_refuses_a_remote_host_and_needs_confirmation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    remote = "postgresql://postgres@db.example.com:5432/postgres"
+    assert cli(["reset", "--yes", "--database-url", remote]) == 2
+    assert "not local" in capsys.readouterr().err
+
+
+def test_cli_reset_without_yes_and_without_a_terminal_refuses(
+    migrated_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert cli(["reset", "--database-url", migrated_url]) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert cli(["reset", "--yes", "--database-url", migrated_url]) == 0
+
+
+def test_cli_new_creates_a_timestamped_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["new", "Add Invoices", "--migrations-dir", str(tmp_path)]) == 0
+    created = Path(capsys.readouterr().out.strip())
+    assert created.parent == tmp_path
+    assert created.name.endswith("_add_invoices.sql")
+    load_migrations(tmp_path)  # the name it chose is one the loader accepts
+    assert cli(["new", "bad/name!", "--migrations-dir", str(tmp_path)]) == 2
+
+
+def test_cli_seed_loads_development_data(
+    migrated_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["seed", "--database-url", migrated_url]) == 0
+    assert cli(["seed", "--database-url", migrated_url]) == 0  # idempotent
+    with psycopg.connect(migrated_url) as conn:
+        assert conn.execute("SELECT count(*) FROM public.profiles").fetchone() == (2,)
+        assert conn.execute("SELECT count(*) FROM public.draft_prompts").fetchone() == (1,)
+
+
+def test_cli_unreachable_database_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(["status", "--database-url", "postgresql://nobody@127.0.0.1:1/none"]) == 1
+    assert "cannot reach the database" in capsys.readouterr().err
