@@ -5,6 +5,7 @@
     vidgen-db new NAME              create an empty migration file
     vidgen-db reset [--yes]         drop everything and re-apply (local databases only)
     vidgen-db seed                  load sql/seed.sql (development data)
+    vidgen-db gen models [--check]  regenerate the Pydantic models (or check them for drift)
 
 The database is ``--database-url``, else ``DATABASE_URL``, else an embedded PostgreSQL in
 a per-user data directory (the ``embedded`` extra).
@@ -143,6 +144,19 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gen_models(args: argparse.Namespace) -> int:
+    from ._codegen import generate_models_command
+
+    output = Path(args.output) if args.output else None
+    migrations = Path(args.migrations_dir) if args.migrations_dir else None
+    return generate_models_command(
+        database_url=args.database_url,
+        output=output,
+        migrations_dir=migrations,
+        check=args.check,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vidgen-db", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"vidgen-db {__version__}")
@@ -173,6 +187,24 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="allow resetting a database that is not local"
     )
     subparsers["seed"].add_argument("--file", help="SQL file to load (default: the packaged seed)")
+
+    gen = sub.add_parser("gen", help="generate code from the schema")
+    gen_sub = gen.add_subparsers(dest="target", required=True, metavar="TARGET")
+    models = gen_sub.add_parser(
+        "models",
+        parents=[common],
+        help="write src/vidgen_db/models from the migrations",
+        description="Apply the migrations to a scratch database (an embedded PostgreSQL, or "
+        "--database-url: a superuser URL of a server where a scratch database may be "
+        "created) and generate the Pydantic models from its catalog.",
+    )
+    models.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and name the differences if the committed models are stale",
+    )
+    models.add_argument("--output", help="folder to write (default: the package's models/)")
+    models.set_defaults(handler=_cmd_gen_models)
     return parser
 
 
