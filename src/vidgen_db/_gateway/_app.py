@@ -1,0 +1,1093 @@
+"""The Starlette application: authentication, routing and one transaction per request."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import psycopg
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ._config import GatewayConfig
+from ._errors import ApiError, from_pg_error, not_implemented
+from ._jwt import decode_jwt
+from ._query import Filter, NodeParams, SelectItem, StarItem
+from ._request import (
+    Media,
+    ParsedQuery,
+    Preferences,
+    compute_range,
+    negotiate,
+    parse_body,
+    parse_preferences,
+    parse_query,
+    parse_range_header,
+)
+from ._schema_cache import Column, Function, Relation, SchemaCache, load_schema_cache
+from ._sqlbuild import (
+    BodyMode,
+    Builder,
+    ReadNode,
+    build_read_node,
+    delete_sql,
+    insert_sql,
+    node_sql,
+    qualified,
+    returning_sql,
+    rpc_call_sql,
+    update_sql,
+    wrap_mutation,
+    wrap_read,
+)
+
+__all__ = ["Gateway", "create_app"]
+
+T = TypeVar("T")
+_METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"]
+_PRELUDE = (
+    "SELECT set_config('role', %(role)s, true), set_config('search_path', %(search_path)s, true),"
+    " set_config('request.jwt.claims', %(claims)s, true),"
+    " set_config('request.method', %(method)s, true),"
+    " set_config('request.path', %(path)s, true),"
+    " set_config('request.headers', %(headers)s, true),"
+    " set_config('request.cookies', %(cookies)s, true)"
+)
+
+
+@dataclass
+class _Ctx:
+    """What one request carries through its handler."""
+
+    request: Request
+    method: str
+    schema: str
+    role: str
+    claims: dict[str, Any]
+    authenticated: bool
+    prefs: Preferences
+    params: list[tuple[str, str]]
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    applied: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Result:
+    page_total: int
+    body: str | None
+    total: int | None = None
+
+
+def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body),
+        status_code=status,
+        headers=headers,
+        media_type="application/json; charset=utf-8",
+    )
+
+
+def error_response(err: ApiError) -> Response:
+    """PostgREST's error response."""
+    headers = {"Proxy-Status": f"PostgREST; error={err.code}", **err.headers}
+    return _json_response(err.status, err.body(), headers)
+
+
+def _claim(claims: dict[str, Any], path: str) -> Any:
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+class Gateway:
+    """The state behind the ASGI app: configuration, connection pool and schema cache."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._cache: SchemaCache | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def open(self) -> None:
+        """Open the connection pool and load the schema cache (idempotent)."""
+        if self._pool is not None and self._cache is not None:
+            return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._pool is None:
+                pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+                    self.config.db_url,
+                    min_size=self.config.pool_min_size,
+                    max_size=self.config.pool_max_size,
+                    timeout=self.config.pool_timeout,
+                    kwargs={"autocommit": True, "prepare_threshold": None},
+                    open=False,
+                )
+                await pool.open(wait=True, timeout=self.config.pool_timeout)
+                self._pool = pool
+            if self._cache is None:
+                await self._load_cache()
+
+    async def close(self) -> None:
+        """Close the pool."""
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = None
+        self._cache = None
+
+    async def reload_schema(self) -> None:
+        """Re-read the catalog (after migrations), like PostgREST's schema cache reload."""
+        if self._pool is None:
+            await self.open()
+        else:
+            await self._load_cache()
+
+    async def _load_cache(self) -> None:
+        assert self._pool is not None
+        async with self._pool.connection() as conn:
+            self._cache = await load_schema_cache(conn, self.config.schemas)
+
+    @property
+    def schema_cache(self) -> SchemaCache:
+        if self._cache is None:
+            raise ApiError(
+                503, "PGRST002", "Could not query the database for the schema cache. Retrying."
+            )
+        return self._cache
+
+    # -- request entry ----------------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response:
+        """Serve one request."""
+        try:
+            return await self._handle(request)
+        except ApiError as err:
+            return error_response(err)
+        except psycopg.OperationalError as err:
+            return error_response(
+                ApiError(
+                    503, "PGRST000", "Database connection error. Retrying the connection.", str(err)
+                )
+            )
+
+    async def _handle(self, request: Request) -> Response:
+        cfg = self.config
+        path = request.url.path
+        if not (path == cfg.path_prefix or path.startswith(cfg.path_prefix + "/")):
+            raise ApiError(404, "PGRST125", "Invalid path specified in request URL")
+        rest = path[len(cfg.path_prefix) :].strip("/")
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "apikey"]
+        self._check_apikey(request)
+        method = request.method.upper()
+        role, claims, authenticated = self._authenticate(request)
+        await self.open()
+        segments = [s for s in rest.split("/") if s] if rest else []
+        schema = self._schema_for(request, method)
+        prefs = parse_preferences(request.headers.getlist("prefer"))
+        ctx = _Ctx(request, method, schema, role, claims, authenticated, prefs, params)
+        if len(cfg.schemas) > 1:
+            ctx.headers["Content-Profile"] = schema
+        if not segments:
+            raise ApiError(404, "PGRST126", "Root endpoint metadata is disabled")
+        if segments[0] == "rpc" and len(segments) == 2:
+            return await self._rpc(ctx, segments[1])
+        if len(segments) != 1:
+            raise ApiError(404, "PGRST125", "Invalid path specified in request URL")
+        return await self._relation_request(ctx, segments[0])
+
+    def _check_apikey(self, request: Request) -> None:
+        if not self.config.require_apikey:
+            return
+        key = request.headers.get("apikey") or request.query_params.get("apikey")
+        if not key:
+            raise ApiError(
+                401,
+                "",
+                "No API key found in request",
+                None,
+                "No `apikey` request header or url param was found.",
+            )
+        if self.config.api_keys is not None and key not in self.config.api_keys:
+            raise ApiError(
+                401,
+                "",
+                "Invalid API key",
+                None,
+                "Double check your Supabase `anon` or `service_role` API key.",
+            )
+
+    def _authenticate(self, request: Request) -> tuple[str, dict[str, Any], bool]:
+        cfg = self.config
+        header = request.headers.get("authorization")
+        token: str | None = None
+        if header is not None:
+            scheme, _, value = header.strip().partition(" ")
+            if scheme.lower() == "bearer":
+                token = value.strip()
+        if token is None:
+            if cfg.anon_role is None:
+                raise ApiError(
+                    401,
+                    "PGRST302",
+                    "Anonymous access is disabled",
+                    None,
+                    None,
+                    {"WWW-Authenticate": "Bearer"},
+                )
+            return cfg.anon_role, {"role": cfg.anon_role}, False
+        if not cfg.jwt_secret:
+            raise ApiError(500, "PGRST300", "Server lacks JWT secret")
+        claims = decode_jwt(token, cfg.jwt_secret, audience=cfg.jwt_aud)
+        role = _claim(claims, cfg.jwt_role_claim_key)
+        if role is None:
+            if cfg.anon_role is None:
+                raise ApiError(
+                    401,
+                    "PGRST302",
+                    "Anonymous access is disabled",
+                    None,
+                    None,
+                    {"WWW-Authenticate": "Bearer"},
+                )
+            role = cfg.anon_role
+        return str(role), claims, True
+
+    def _schema_for(self, request: Request, method: str) -> str:
+        header = "accept-profile" if method in ("GET", "HEAD") else "content-profile"
+        wanted = request.headers.get(header)
+        if wanted is None:
+            return self.config.schemas[0]
+        if wanted not in self.config.schemas:
+            raise ApiError(
+                406,
+                "PGRST106",
+                f"Invalid schema: {wanted}",
+                None,
+                "Only the following schemas are exposed: " + ", ".join(self.config.schemas),
+            )
+        return wanted
+
+    # -- transactions -----------------------------------------------------------------------
+
+    async def _transaction(
+        self,
+        ctx: _Ctx,
+        read_only: bool,
+        work: Callable[[AsyncConnection[Any]], Awaitable[T]],
+        *,
+        force_rollback: bool = False,
+    ) -> T:
+        assert self._pool is not None
+        cfg = self.config
+        rollback = force_rollback or cfg.tx_end.startswith("rollback")
+        if cfg.tx_end.endswith("allow-override") and ctx.prefs.tx is not None:
+            rollback = force_rollback or ctx.prefs.tx == "rollback"
+            ctx.applied.append(f"tx={ctx.prefs.tx}")
+        request = ctx.request
+        search_path = ", ".join(
+            '"' + s.replace('"', '""') + '"' for s in (ctx.schema, *cfg.extra_search_path)
+        )
+        gucs = {
+            "role": ctx.role,
+            "search_path": search_path,
+            "claims": json.dumps(ctx.claims),
+            "method": ctx.method,
+            "path": request.url.path,
+            "headers": json.dumps({k.lower(): v for k, v in request.headers.items()}),
+            "cookies": json.dumps(dict(request.cookies)),
+        }
+        mode = "READ ONLY" if read_only else "READ WRITE"
+        async with self._pool.connection() as conn:
+            await conn.execute(f"BEGIN ISOLATION LEVEL READ COMMITTED, {mode}")
+            try:
+                await conn.execute(_PRELUDE, gucs)
+                tz = ctx.prefs.timezone
+                if tz is not None and tz in self.schema_cache.timezones:
+                    await conn.execute("SELECT set_config('timezone', %s, true)", [tz])
+                    ctx.applied.append(f"timezone={tz}")
+                if cfg.pre_request:
+                    schema_name, _, fn_name = cfg.pre_request.rpartition(".")
+                    target = (
+                        qualified(schema_name, fn_name) if schema_name else sql.Identifier(fn_name)
+                    )
+                    await conn.execute(sql.SQL("SELECT {}()").format(target))
+                result = await work(conn)
+                await self._response_gucs(conn, ctx)
+                await conn.execute("ROLLBACK" if rollback else "COMMIT")
+                return result
+            except psycopg.Error as err:
+                await _safe_rollback(conn)
+                raise from_pg_error(err, ctx.authenticated) from None
+            except BaseException:
+                await _safe_rollback(conn)
+                raise
+
+    async def _response_gucs(self, conn: AsyncConnection[Any], ctx: _Ctx) -> None:
+        cur = await conn.execute(
+            "SELECT current_setting('response.headers', true), "
+            "current_setting('response.status', true)"
+        )
+        row = await cur.fetchone()
+        if row is None:
+            return
+        headers_text, status_text = row
+        if headers_text:
+            try:
+                items = json.loads(headers_text)
+                if not isinstance(items, list):
+                    raise ValueError
+                for item in items:
+                    if not isinstance(item, dict) or len(item) != 1:
+                        raise ValueError
+                    ((key, value),) = item.items()
+                    if not isinstance(value, str):
+                        raise ValueError
+                    ctx.headers[str(key)] = value
+            except ValueError:
+                raise ApiError(
+                    500,
+                    "PGRST111",
+                    "response.headers guc must be a JSON array composed of objects with a "
+                    "single key and a string value",
+                ) from None
+        if status_text:
+            try:
+                status = int(status_text)
+                if not 100 <= status <= 599:
+                    raise ValueError
+            except ValueError:
+                raise ApiError(
+                    500, "PGRST112", "response.status guc must be a valid status code"
+                ) from None
+            ctx.status = status
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _relation(self, schema: str, name: str) -> Relation:
+        rel = self.schema_cache.relation(schema, name)
+        if rel is None:
+            names = [n for (s, n) in self.schema_cache.relations if s == schema]
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+            raise ApiError(
+                404,
+                "PGRST205",
+                f"Could not find the table '{schema}.{name}' in the schema cache",
+                None,
+                f"Perhaps you meant the table '{schema}.{close[0]}'" if close else None,
+            )
+        return rel
+
+    def _build_node(
+        self,
+        b: Builder,
+        ctx: _Ctx,
+        name: str,
+        relation: Relation | None,
+        from_sql: sql.Composable,
+        items: list[SelectItem],
+        pq: ParsedQuery,
+    ) -> ReadNode:
+        node = build_read_node(
+            b, self.schema_cache, ctx.schema, name, relation, from_sql, name, items, pq.by_path
+        )
+        if pq.by_path:
+            missing = next(iter(pq.by_path))[-1]
+            raise ApiError(
+                400,
+                "PGRST108",
+                f"'{missing}' is not an embedded resource in this request",
+                None,
+                f"Verify that '{missing}' is included in the 'select' query parameter.",
+            )
+        return node
+
+    def _finish(
+        self, ctx: _Ctx, status: int, body: str | None, content_type: str | None
+    ) -> Response:
+        if ctx.status != 200:
+            status = ctx.status
+        headers = dict(ctx.headers)
+        if ctx.applied:
+            headers["Preference-Applied"] = ", ".join(ctx.applied)
+        if ctx.method == "HEAD" or body is None:
+            response = Response(None, status_code=status, headers=headers)
+            if content_type and ctx.method == "HEAD":
+                response.headers["Content-Type"] = content_type
+            return response
+        return Response(body, status_code=status, headers=headers, media_type=content_type)
+
+    def _apply_count_pref(self, ctx: _Ctx) -> None:
+        if ctx.prefs.count is not None:
+            ctx.applied.append(f"count={ctx.prefs.count}")
+
+    async def _count(
+        self, conn: AsyncConnection[Any], b: Builder, count_sql: sql.Composable, how: str
+    ) -> int:
+        exact_sql = sql.SQL("SELECT count(*) FROM ({}) AS pgrst_count").format(count_sql)
+        if how == "exact" or (how == "estimated" and self.config.max_rows is None):
+            cur = await conn.execute(exact_sql, b.params)
+            row = await cur.fetchone()
+            return int(row[0]) if row else 0
+        if how == "estimated":
+            cur = await conn.execute(exact_sql, b.params)
+            row = await cur.fetchone()
+            exact = int(row[0]) if row else 0
+            assert self.config.max_rows is not None
+            if exact <= self.config.max_rows:
+                return exact
+        cur = await conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(count_sql), b.params)
+        row = await cur.fetchone()
+        plan = row[0] if row else None
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        try:
+            return int(plan[0]["Plan"]["Plan Rows"])  # type: ignore[index]
+        except (TypeError, KeyError, IndexError):
+            return 0
+
+    async def _explain(
+        self, ctx: _Ctx, media: Media, b: Builder, stmt: sql.Composed, read_only: bool
+    ) -> Response:
+        opts = ["FORMAT " + media.plan_format.upper()]
+        known = {"analyze", "verbose", "settings", "buffers", "wal"}
+        for o in media.plan_options:
+            if o not in known:
+                raise ApiError(
+                    406,
+                    "PGRST107",
+                    f"None of these media types are available: {media.content_type}",
+                )
+            opts.append(o.upper())
+        explain = sql.SQL("EXPLAIN ({}) {}").format(sql.SQL(", ").join(map(sql.SQL, opts)), stmt)
+
+        async def work(conn: AsyncConnection[Any]) -> str:
+            cur = await conn.execute(explain, b.params)
+            rows = await cur.fetchall()
+            if media.plan_format == "json":
+                value = rows[0][0]
+                return value if isinstance(value, str) else json.dumps(value)
+            return "\n".join(str(r[0]) for r in rows)
+
+        body = await self._transaction(ctx, read_only, work, force_rollback=True)
+        return self._finish(ctx, 200, body, media.content_type)
+
+    # -- tables and views -------------------------------------------------------------------
+
+    async def _relation_request(self, ctx: _Ctx, name: str) -> Response:
+        relation = self._relation(ctx.schema, name)
+        method = ctx.method
+        if method in ("GET", "HEAD"):
+            return await self._read(ctx, relation)
+        if method == "POST":
+            return await self._insert(ctx, relation)
+        if method in ("PATCH", "DELETE"):
+            return await self._update_or_delete(ctx, relation)
+        if method == "PUT":
+            return await self._put(ctx, relation)
+        if method == "OPTIONS":
+            return Response(None, 200, headers={"Allow": "OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE"})
+        raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {method}")
+
+    def _body_mode(self, media: Media) -> BodyMode:
+        if media.kind == "csv":
+            return "csv"
+        return "stripped" if media.strip_nulls else "json"
+
+    async def _read(self, ctx: _Ctx, relation: Relation) -> Response:
+        media = negotiate(ctx.request.headers.get("accept"), self.config.plan_enabled)
+        pq = parse_query(ctx.params)
+        b = Builder()
+        node = self._build_node(
+            b,
+            ctx,
+            relation.name,
+            relation,
+            qualified(relation.schema, relation.name),
+            pq.select,
+            pq,
+        )
+        return await self._run_read(ctx, media, b, node, read_only=True, body_mode=None)
+
+    async def _run_read(
+        self,
+        ctx: _Ctx,
+        media: Media,
+        b: Builder,
+        node: ReadNode,
+        *,
+        read_only: bool,
+        body_mode: BodyMode | None,
+        singular_body: bool = False,
+        max_affected_check: bool = False,
+    ) -> Response:
+        header_range = parse_range_header(ctx.request.headers.get("range"))
+        offset, limit = compute_range(
+            header_range, node.params.limit, node.params.offset, self.config.max_rows
+        )
+        mode = body_mode or self._body_mode(media)
+        names = [node.name] if mode == "scalar" else None
+        stmt = wrap_read(node_sql(b, node, limit=limit, offset=offset), mode, names)
+        if media.kind == "plan":
+            return await self._explain(ctx, media, b, stmt, read_only)
+        count_how = ctx.prefs.count
+        count_sql = node_sql(b, node, for_count=True) if count_how else None
+        self._apply_count_pref(ctx)
+
+        async def work(conn: AsyncConnection[Any]) -> _Result:
+            cur = await conn.execute(stmt, b.params)
+            row = await cur.fetchone()
+            assert row is not None
+            result = _Result(int(row[0]), row[1])
+            if count_sql is not None and count_how is not None:
+                result.total = await self._count(conn, b, count_sql, count_how)
+            if media.kind == "object" and result.page_total != 1:
+                raise _singular_error(result.page_total)
+            if max_affected_check:
+                self._check_max_affected(ctx, result.page_total)
+            return result
+
+        result = await self._transaction(ctx, read_only, work)
+        lower = offset
+        upper = lower + result.page_total - 1
+        total = result.total
+        status = 200
+        if total is not None:
+            if lower > total:
+                raise ApiError(
+                    416,
+                    "PGRST103",
+                    "Requested range not satisfiable",
+                    f"An offset of {lower} was requested, but there are only {total} rows.",
+                    None,
+                    {"Content-Range": f"*/{total}"},
+                )
+            if (1 + upper - lower) < total:
+                status = 206
+        range_text = f"{lower}-{upper}" if (total != 0 and lower <= upper) else "*"
+        ctx.headers["Content-Range"] = f"{range_text}/{'*' if total is None else total}"
+        body = result.body
+        if body is not None and (media.kind == "object" or singular_body):
+            body = body[1:-1]
+        return self._finish(ctx, status, body, media.content_type)
+
+    def _check_max_affected(self, ctx: _Ctx, affected: int) -> None:
+        prefs = ctx.prefs
+        if prefs.max_affected is None or prefs.handling != "strict":
+            return
+        if f"max-affected={prefs.max_affected}" not in ctx.applied:
+            ctx.applied.append(f"max-affected={prefs.max_affected}")
+        if affected > prefs.max_affected:
+            raise ApiError(
+                400,
+                "PGRST124",
+                "Query result exceeds max-affected preference constraint",
+                f"The query affects {affected} rows",
+            )
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def _payload_columns(
+        self, relation: Relation, pq: ParsedQuery, rows: list[dict[str, Any]]
+    ) -> list[str]:
+        if pq.columns is not None:
+            columns = pq.columns
+        else:
+            columns = list(rows[0]) if rows else []
+            first = set(columns)
+            if any(set(r) != first for r in rows[1:]):
+                raise ApiError(400, "PGRST102", "All object keys must match")
+        for c in columns:
+            if c not in relation.columns:
+                raise ApiError(
+                    400,
+                    "PGRST204",
+                    f"Could not find the '{c}' column of '{relation.name}' in the schema cache",
+                )
+        return columns
+
+    def _returning(
+        self, ctx: _Ctx, relation: Relation, b: Builder, pq: ParsedQuery, write_node: ReadNode
+    ) -> tuple[sql.Composable, sql.Composable | None, Literal["all", "pk", "none"]]:
+        ret = ctx.prefs.return_
+        if ret is not None:
+            ctx.applied.append(f"return={ret}")
+        if ret == "representation":
+            read_params = NodeParams()
+            pq.by_path[()] = read_params
+            node = self._build_node(
+                b, ctx, relation.name, relation, sql.SQL("pgrst_source"), pq.select, pq
+            )
+            # embedded parameters were consumed by the representation node
+            return returning_sql(relation.name, "all"), node_sql(b, node), "all"
+        if ret == "headers-only" and relation.pk and ctx.method == "POST":
+            return returning_sql(relation.name, relation.pk), None, "pk"
+        del write_node
+        return returning_sql(relation.name, "none"), None, "none"
+
+    def _split_root(self, pq: ParsedQuery) -> NodeParams:
+        root = pq.by_path.pop((), NodeParams())
+        return root
+
+    async def _insert(self, ctx: _Ctx, relation: Relation) -> Response:
+        media = negotiate(ctx.request.headers.get("accept"), self.config.plan_enabled)
+        raw = await ctx.request.body()
+        body_text, value = parse_body(raw, ctx.request.headers.get("content-type"))
+        if isinstance(value, dict):
+            rows, is_array = [value], False
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            rows, is_array = value, True
+        else:
+            raise ApiError(400, "PGRST102", "Empty or invalid json")
+        pq = parse_query(ctx.params)
+        root = self._split_root(pq)
+        if root.conditions or root.limit is not None or root.offset is not None:
+            pass  # PostgREST ignores filters on POST
+        columns = self._payload_columns(relation, pq, rows)
+        prefs = ctx.prefs
+        row_keys: list[set[str]] | None = None
+        if prefs.missing == "default":
+            ctx.applied.append("missing=default")
+            row_keys = [set(r) & set(columns) for r in rows]
+        conflict: tuple[Literal["merge", "ignore"], list[str]] | None = None
+        if prefs.resolution is not None:
+            ctx.applied.append(f"resolution={prefs.resolution}")
+            targets = pq.on_conflict or list(relation.pk)
+            for c in targets:
+                if c not in relation.columns:
+                    raise ApiError(
+                        400,
+                        "PGRST204",
+                        f"Could not find the '{c}' column of '{relation.name}' in the schema cache",
+                    )
+            kind: Literal["merge", "ignore"] = (
+                "merge" if prefs.resolution == "merge-duplicates" else "ignore"
+            )
+            conflict = (kind, targets)
+        b = Builder()
+        dummy = ReadNode(
+            ctx.schema, relation.name, relation, sql.SQL(""), relation.name, [], NodeParams()
+        )
+        returning, read_sql, ret_kind = self._returning(ctx, relation, b, pq, dummy)
+        if is_array and not rows:
+            mutation: sql.Composable = sql.SQL("SELECT * FROM {} WHERE FALSE").format(
+                qualified(relation.schema, relation.name)
+            )
+            if ret_kind == "none":
+                mutation = sql.SQL("SELECT 1 WHERE FALSE")
+        else:
+            mutation = insert_sql(
+                b, relation, body_text, is_array, columns, row_keys, conflict, returning
+            )
+        if ret_kind == "pk":
+            read_sql = sql.SQL("SELECT * FROM pgrst_source")
+        return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, 201, ret_kind)
+
+    async def _run_mutation(
+        self,
+        ctx: _Ctx,
+        media: Media,
+        b: Builder,
+        mutation: sql.Composable,
+        read_sql: sql.Composable | None,
+        relation: Relation,
+        success_status: int,
+        ret_kind: Literal["all", "pk", "none"],
+    ) -> Response:
+        mode: BodyMode = self._body_mode(media) if ret_kind == "all" else "json"
+        stmt = wrap_mutation(mutation, read_sql, mode)
+        if media.kind == "plan":
+            return await self._explain(ctx, media, b, stmt, False)
+        self._apply_count_pref(ctx)
+        check_affected = ctx.method in ("PATCH", "DELETE")
+
+        async def work(conn: AsyncConnection[Any]) -> _Result:
+            cur = await conn.execute(stmt, b.params)
+            row = await cur.fetchone()
+            assert row is not None
+            result = _Result(int(row[0]), row[1])
+            if media.kind == "object" and result.page_total != 1:
+                raise _singular_error(result.page_total)
+            if check_affected:
+                self._check_max_affected(ctx, result.page_total)
+            return result
+
+        result = await self._transaction(ctx, False, work)
+        total = result.page_total if ctx.prefs.count else None
+        if ctx.method == "POST":
+            ctx.headers["Content-Range"] = f"*/{'*' if total is None else total}"
+        else:
+            n = result.page_total
+            range_text = f"0-{n - 1}" if n > 0 else "*"
+            ctx.headers["Content-Range"] = f"{range_text}/{'*' if total is None else total}"
+        if ret_kind == "pk" and result.body:
+            pk_rows = json.loads(result.body)
+            if pk_rows:
+                first = pk_rows[0]
+                query = "&".join(
+                    f"{quote(k, safe='')}=eq.{quote(_plain(first[k]), safe='')}"
+                    for k in relation.pk
+                )
+                ctx.headers["Location"] = f"/{relation.name}?{query}"
+        if ret_kind != "all":
+            status = success_status if success_status == 201 else 204
+            return self._finish(ctx, status, None, None)
+        body = result.body
+        if body is not None and media.kind == "object":
+            body = body[1:-1]
+        status = 201 if success_status == 201 else 200
+        return self._finish(ctx, status, body, media.content_type)
+
+    async def _update_or_delete(self, ctx: _Ctx, relation: Relation) -> Response:
+        media = negotiate(ctx.request.headers.get("accept"), self.config.plan_enabled)
+        pq = parse_query(ctx.params)
+        root = self._split_root(pq)
+        if root.limit is not None or root.offset is not None:
+            raise not_implemented("limit/offset on PATCH and DELETE (limited updates/deletes)")
+        b = Builder()
+        write_node = ReadNode(
+            ctx.schema,
+            relation.name,
+            relation,
+            qualified(relation.schema, relation.name),
+            relation.name,
+            [],
+            root,
+        )
+        columns: list[str] = []
+        body_text = "{}"
+        if ctx.method == "PATCH":
+            raw = await ctx.request.body()
+            body_text, value = parse_body(raw, ctx.request.headers.get("content-type"))
+            if not isinstance(value, dict):
+                raise ApiError(400, "PGRST102", "Empty or invalid json")
+            columns = self._payload_columns(relation, pq, [value])
+        returning, read_sql, ret_kind = self._returning(ctx, relation, b, pq, write_node)
+        if ctx.method == "DELETE":
+            mutation = delete_sql(b, write_node, relation, returning)
+        elif columns:
+            mutation = update_sql(b, write_node, relation, body_text, columns, returning)
+        else:
+            mutation = sql.SQL("SELECT * FROM {} WHERE FALSE").format(
+                qualified(relation.schema, relation.name)
+            )
+        return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, 200, ret_kind)
+
+    async def _put(self, ctx: _Ctx, relation: Relation) -> Response:
+        media = negotiate(ctx.request.headers.get("accept"), self.config.plan_enabled)
+        pq = parse_query(ctx.params)
+        root = self._split_root(pq)
+        if root.limit is not None or root.offset is not None:
+            raise ApiError(
+                400, "PGRST114", "limit/offset querystring parameters are not allowed for PUT"
+            )
+        pk_values: dict[str, str] = {}
+        for cond in root.conditions:
+            if (
+                not isinstance(cond, Filter)
+                or cond.op != "eq"
+                or cond.negated
+                or cond.modifier
+                or cond.field.json_path
+                or not isinstance(cond.value, str)
+            ):
+                pk_values = {}
+                break
+            pk_values[cond.field.name] = cond.value
+        if (
+            not relation.pk
+            or set(pk_values) != set(relation.pk)
+            or len(root.conditions) != len(relation.pk)
+        ):
+            raise ApiError(
+                405,
+                "PGRST105",
+                "Filters must include all and only primary key columns with 'eq' operators",
+            )
+        raw = await ctx.request.body()
+        body_text, value = parse_body(raw, ctx.request.headers.get("content-type"))
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+            body_text = json.dumps(value, default=str)
+        if not isinstance(value, dict):
+            raise ApiError(400, "PGRST102", "Empty or invalid json")
+        for k, v in pk_values.items():
+            if k not in value or _plain(value[k]) != v:
+                raise ApiError(
+                    400, "PGRST115", "Payload values do not match URL in primary key column(s)"
+                )
+        columns = self._payload_columns(relation, pq, [value])
+        b = Builder()
+        write_node = ReadNode(
+            ctx.schema,
+            relation.name,
+            relation,
+            qualified(relation.schema, relation.name),
+            relation.name,
+            [],
+            NodeParams(),
+        )
+        returning, read_sql, ret_kind = self._returning(ctx, relation, b, pq, write_node)
+        mutation = insert_sql(
+            b, relation, body_text, False, columns, None, ("merge", list(relation.pk)), returning
+        )
+        return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, 200, ret_kind)
+
+    # -- functions --------------------------------------------------------------------------
+
+    def _find_function(
+        self, ctx: _Ctx, name: str, keys: set[str], is_post: bool, body_is_object: bool
+    ) -> tuple[Function, set[str], bool]:
+        """The function to call, the argument names used and whether it takes the whole body."""
+        candidates = self.schema_cache.functions.get((ctx.schema, name), [])
+        matches: list[tuple[Function, set[str]]] = []
+        for fn in candidates:
+            names = {p.name for p in fn.params}
+            required = {p.name for p in fn.params if not p.has_default}
+            if is_post:
+                used = keys
+                if keys <= names and required <= keys:
+                    matches.append((fn, used))
+            else:
+                used = keys & names
+                if required <= used:
+                    matches.append((fn, used))
+        if is_post:
+            singles = [
+                fn
+                for fn in candidates
+                if len(fn.params) == 1
+                and fn.params[0].name == ""
+                and fn.params[0].type in ("json", "jsonb")
+            ]
+            if singles and not matches:
+                if len(singles) > 1:
+                    raise _ambiguous(singles)
+                return singles[0], set(), True
+        if not is_post and len(matches) > 1:
+            best = max(len(u) for _, u in matches)
+            matches = [(f, u) for f, u in matches if len(u) == best]
+        if len(matches) == 1:
+            return matches[0][0], matches[0][1], False
+        if len(matches) > 1:
+            raise _ambiguous([f for f, _ in matches])
+        shown = sorted(keys)
+        func = f"{ctx.schema}.{name}"
+        if shown:
+            plural = "s" if len(shown) > 1 else ""
+            prms = f" with parameter{plural} " + ", ".join(shown)
+            sig = f"{func}({', '.join(shown)})"
+        else:
+            prms = " without parameters"
+            sig = f"{func} without parameters"
+        if is_post:
+            prms += " or with a single unnamed json/jsonb parameter"
+        hint: str | None = None
+        if candidates:
+            alts = sorted(
+                {"(" + ", ".join(sorted(p.name for p in f.params)) + ")" for f in candidates}
+            )
+            hint = f"Perhaps you meant to call the function {func}{alts[0]}"
+        else:
+            fn_names = [n for (s, n) in self.schema_cache.functions if s == ctx.schema]
+            close = difflib.get_close_matches(name, fn_names, n=1, cutoff=0.75)
+            if close:
+                hint = f"Perhaps you meant to call the function {ctx.schema}.{close[0]}"
+        raise ApiError(
+            404,
+            "PGRST202",
+            f"Could not find the function {sig} in the schema cache",
+            f"Searched for the function {func}{prms}, but no matches were found in the schema "
+            "cache.",
+            hint,
+        )
+
+    async def _rpc(self, ctx: _Ctx, name: str) -> Response:
+        method = ctx.method
+        if method not in ("GET", "HEAD", "POST"):
+            if method == "OPTIONS":
+                return Response(None, 200, headers={"Allow": "OPTIONS,GET,HEAD,POST"})
+            raise ApiError(405, "PGRST101", f"Cannot use the {method} method on RPC")
+        is_post = method == "POST"
+        args_json: str | None
+        if is_post:
+            raw = await ctx.request.body()
+            if raw.strip():
+                args_json, value = parse_body(raw, ctx.request.headers.get("content-type"))
+            else:
+                args_json, value = "{}", {}
+            keys = set(value) if isinstance(value, dict) else set()
+            fn, used, single = self._find_function(ctx, name, keys, True, isinstance(value, dict))
+            if not single and not isinstance(value, dict):
+                raise ApiError(400, "PGRST102", "Empty or invalid json")
+            rest = ctx.params
+        else:
+            names_all = {
+                p.name
+                for f in self.schema_cache.functions.get((ctx.schema, name), [])
+                for p in f.params
+            }
+            arg_items = [(k, v) for k, v in ctx.params if k in names_all]
+            keys = {k for k, _ in arg_items}
+            fn, used, single = self._find_function(ctx, name, keys, False, True)
+            args: dict[str, Any] = {}
+            variadic = {p.name for p in fn.params if p.variadic}
+            for k, v in arg_items:
+                if k not in used:
+                    continue
+                if k in variadic:
+                    args.setdefault(k, []).append(v)
+                else:
+                    args[k] = v
+            args_json = json.dumps(args)
+            rest = [(k, v) for k, v in ctx.params if k not in used]
+        read_only = not is_post or fn.read_only
+        ctx.params = rest
+        b = Builder()
+        call = rpc_call_sql(b, fn, args_json, used, single)
+        media = negotiate(ctx.request.headers.get("accept"), self.config.plan_enabled)
+        if fn.return_kind == "void":
+            stmt = sql.SQL("SELECT 1::bigint, NULL::text FROM (SELECT {}) AS pgrst_call").format(
+                call
+            )
+            if media.kind == "plan":
+                return await self._explain(ctx, media, b, stmt, read_only)
+
+            async def work(conn: AsyncConnection[Any]) -> None:
+                await conn.execute(stmt, b.params)
+                self._check_max_affected_rpc(ctx, fn, 0)
+
+            await self._transaction(ctx, read_only, work)
+            return self._finish(ctx, 204, None, None)
+        if fn.return_kind == "record":
+            raise not_implemented(
+                f"calling {fn.schema}.{fn.name}: functions returning an untyped record"
+            )
+        pq = parse_query(rest)
+        relation: Relation | None = None
+        if fn.return_relation is not None:
+            relation = self.schema_cache.relation(*fn.return_relation)
+        if fn.return_kind == "scalar":
+            pseudo = Relation(
+                fn.schema, fn.name, "f", {fn.name: Column(fn.name, fn.return_type, True, None)}
+            )
+            items: list[SelectItem] = [StarItem()]
+            node = self._build_node(b, ctx, fn.name, pseudo, call, items, pq)
+            node.relation = None
+            mode: BodyMode | None = "scalar"
+        else:
+            if relation is None:
+                relation = Relation(fn.schema, fn.name, "f", {c.name: c for c in fn.out_columns})
+                can_embed = False
+            else:
+                can_embed = True
+            node = self._build_node(
+                b, ctx, fn.name, relation if can_embed else None, call, pq.select, pq
+            )
+            node.relation = relation
+            mode = None
+        strict_max = ctx.prefs.max_affected is not None and ctx.prefs.handling == "strict"
+        if strict_max and not fn.returns_set:
+            raise ApiError(
+                400,
+                "PGRST128",
+                "Function must return SETOF or TABLE when max-affected preference is used "
+                "with handling=strict",
+            )
+        singular = not fn.returns_set
+        if singular and media.kind == "object":
+            media = Media("json", media.content_type, media.strip_nulls)
+        if fn.return_kind == "scalar" and media.kind == "csv":
+            raise not_implemented("text/csv output of scalar functions")
+        return await self._run_read(
+            ctx,
+            media,
+            b,
+            node,
+            read_only=read_only,
+            body_mode=mode,
+            singular_body=singular,
+            max_affected_check=True,
+        )
+
+    def _check_max_affected_rpc(self, ctx: _Ctx, fn: Function, affected: int) -> None:
+        if ctx.prefs.max_affected is not None and ctx.prefs.handling == "strict":
+            if not fn.returns_set:
+                raise ApiError(
+                    400,
+                    "PGRST128",
+                    "Function must return SETOF or TABLE when max-affected preference is used "
+                    "with handling=strict",
+                )
+            self._check_max_affected(ctx, affected)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _singular_error(n: int) -> ApiError:
+    return ApiError(
+        406,
+        "PGRST116",
+        "Cannot coerce the result to a single JSON object",
+        f"The result contains {n} rows",
+    )
+
+
+def _ambiguous(fns: list[Function]) -> ApiError:
+    return ApiError(
+        300,
+        "PGRST203",
+        "Could not choose the best candidate function between: "
+        + ", ".join(f.signature() for f in fns),
+        None,
+        "Try renaming the parameters or the function itself in the database so function "
+        "overloading can be resolved",
+    )
+
+
+async def _safe_rollback(conn: AsyncConnection[Any]) -> None:
+    with suppress(psycopg.Error):
+        await conn.execute("ROLLBACK")
+
+
+def create_app(config: GatewayConfig) -> Starlette:
+    """A PostgREST-compatible ASGI app; ``app.state.gateway`` is its :class:`Gateway`.
+
+    The pool opens with the app's lifespan, or lazily on the first request when the server
+    runs no lifespan (httpx's ASGITransport); call ``await app.state.gateway.close()`` then.
+    """
+    gateway = Gateway(config)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gateway.open()
+        try:
+            yield
+        finally:
+            await gateway.close()
+
+    app = Starlette(
+        routes=[Route("/{path:path}", gateway.handle, methods=_METHODS)], lifespan=lifespan
+    )
+    app.state.gateway = gateway
+    return app

@@ -1,0 +1,50 @@
+"""The gateway's settings (the subset of PostgREST's configuration it honours)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["GatewayConfig", "TxEnd"]
+
+TxEnd = Literal["commit", "commit-allow-override", "rollback", "rollback-allow-override"]
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """How the gateway connects, authenticates and serves.
+
+    ``db_url`` must connect as a role that may ``SET ROLE`` to every API role (a superuser or
+    an authenticator role granted them). ``jwt_role_claim_key`` is a dotted path into the
+    claims (``"role"``, ``"app_metadata.role"``). ``api_keys``, when given, lists the values
+    the ``apikey`` header may take; otherwise any non-empty ``apikey`` is accepted.
+    """
+
+    db_url: str
+    jwt_secret: str | None = None
+    schemas: Sequence[str] = ("public",)
+    anon_role: str | None = "anon"
+    jwt_role_claim_key: str = "role"
+    jwt_aud: str | None = None
+    max_rows: int | None = None
+    path_prefix: str = "/rest/v1"
+    require_apikey: bool = True
+    api_keys: frozenset[str] | None = None
+    extra_search_path: Sequence[str] = ("public",)
+    plan_enabled: bool = False
+    tx_end: TxEnd = "commit"
+    pre_request: str | None = None
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    pool_timeout: float = 10.0
+    server_settings: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.schemas:
+            raise ValueError("GatewayConfig.schemas must name at least one schema")
+        object.__setattr__(self, "schemas", tuple(self.schemas))
+        object.__setattr__(self, "extra_search_path", tuple(self.extra_search_path))
+        object.__setattr__(self, "path_prefix", "/" + self.path_prefix.strip("/"))
+        if self.path_prefix == "/":
+            object.__setattr__(self, "path_prefix", "")

@@ -1,0 +1,263 @@
+"""Catalog introspection: the tables, views, foreign keys and functions the gateway serves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from psycopg import AsyncConnection
+
+__all__ = [
+    "Column",
+    "ForeignKey",
+    "Function",
+    "Param",
+    "Relation",
+    "SchemaCache",
+    "load_schema_cache",
+]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a table or view."""
+
+    name: str
+    type: str
+    nullable: bool
+    default: str | None
+
+
+@dataclass
+class Relation:
+    """A table, view, materialized view, foreign or partitioned table."""
+
+    schema: str
+    name: str
+    kind: str
+    columns: dict[str, Column] = field(default_factory=dict)
+    pk: tuple[str, ...] = ()
+    uniques: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def is_view(self) -> bool:
+        return self.kind in ("v", "m")
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign key constraint between two relations of the exposed schemas."""
+
+    name: str
+    schema: str
+    table: str
+    columns: tuple[str, ...]
+    ref_schema: str
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Param:
+    """An input parameter of a function."""
+
+    name: str
+    type: str
+    has_default: bool
+    variadic: bool
+
+
+ReturnKind = Literal["scalar", "composite", "void", "record"]
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function callable through ``/rpc``."""
+
+    schema: str
+    name: str
+    params: tuple[Param, ...]
+    return_type: str
+    returns_set: bool
+    return_kind: ReturnKind
+    return_relation: tuple[str, str] | None
+    out_columns: tuple[Column, ...]
+    volatility: str
+
+    @property
+    def read_only(self) -> bool:
+        """Whether PostgREST runs a POST call of it in a READ ONLY transaction."""
+        return self.volatility in ("s", "i")
+
+    def signature(self) -> str:
+        args = ", ".join(f"{p.name} => {p.type}" for p in self.params)
+        return f"{self.schema}.{self.name}({args})"
+
+
+@dataclass
+class SchemaCache:
+    """What the gateway knows about the exposed schemas."""
+
+    relations: dict[tuple[str, str], Relation]
+    foreign_keys: list[ForeignKey]
+    functions: dict[tuple[str, str], list[Function]]
+    timezones: frozenset[str]
+
+    def relation(self, schema: str, name: str) -> Relation | None:
+        return self.relations.get((schema, name))
+
+
+_RELATIONS_SQL = """
+select n.nspname, c.relname, c.relkind::text, a.attname, format_type(a.atttypid, a.atttypmod),
+       not a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
+where n.nspname = any(%(schemas)s) and c.relkind in ('r', 'v', 'm', 'f', 'p')
+order by n.nspname, c.relname, a.attnum
+"""
+
+_KEYS_SQL = """
+select n.nspname, c.relname, con.contype::text,
+       array(select a.attname from unnest(con.conkey) with ordinality k(attnum, ord)
+             join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
+             order by k.ord)::text[]
+from pg_constraint con
+join pg_class c on c.oid = con.conrelid
+join pg_namespace n on n.oid = c.relnamespace
+where con.contype in ('p', 'u') and n.nspname = any(%(schemas)s)
+order by n.nspname, c.relname, con.conname
+"""
+
+_FKS_SQL = """
+select con.conname, n1.nspname, c1.relname,
+       array(select a.attname from unnest(con.conkey) with ordinality k(attnum, ord)
+             join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
+             order by k.ord)::text[],
+       n2.nspname, c2.relname,
+       array(select a.attname from unnest(con.confkey) with ordinality k(attnum, ord)
+             join pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum
+             order by k.ord)::text[]
+from pg_constraint con
+join pg_class c1 on c1.oid = con.conrelid
+join pg_namespace n1 on n1.oid = c1.relnamespace
+join pg_class c2 on c2.oid = con.confrelid
+join pg_namespace n2 on n2.oid = c2.relnamespace
+where con.contype = 'f' and n1.nspname = any(%(schemas)s) and n2.nspname = any(%(schemas)s)
+order by n1.nspname, c1.relname, con.conname
+"""
+
+_FUNCTIONS_SQL = """
+select n.nspname, p.proname, p.provolatile::text, p.proretset, p.prorettype = 'void'::regtype,
+       format_type(p.prorettype, null), t.typtype::text, rn.nspname, rc.relname,
+       coalesce(p.proargnames, '{}')::text[], coalesce(p.proargmodes::text[], '{}'),
+       array(select format_type(x, null)
+             from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(x, o)
+             order by o)::text[],
+       p.pronargdefaults
+from pg_proc p
+join pg_namespace n on n.oid = p.pronamespace
+join pg_type t on t.oid = p.prorettype
+left join pg_class rc on rc.oid = t.typrelid and t.typtype = 'c'
+left join pg_namespace rn on rn.oid = rc.relnamespace
+where n.nspname = any(%(schemas)s) and p.prokind = 'f'
+order by n.nspname, p.proname, p.oid
+"""
+
+
+def _function_from_row(row: Sequence[Any], relations: dict[tuple[str, str], Relation]) -> Function:
+    (schema, name, volatility, retset, is_void, rettype, typtype, rschema, rname) = row[:9]
+    names: list[str] = list(row[9])
+    modes: list[str] = list(row[10])
+    types: list[str] = list(row[11])
+    ndefaults: int = row[12]
+    if not modes:
+        modes = ["i"] * len(types)
+    names += [""] * (len(types) - len(names))
+    inputs = [(n, t, m) for n, t, m in zip(names, types, modes, strict=True) if m in "ibv"]
+    outputs = [
+        Column(n, t, True, None) for n, t, m in zip(names, types, modes, strict=True) if m in "otb"
+    ]
+    first_default = len(inputs) - ndefaults
+    params = tuple(Param(n, t, i >= first_default, m == "v") for i, (n, t, m) in enumerate(inputs))
+    kind: ReturnKind
+    return_relation = None
+    out_columns: tuple[Column, ...] = ()
+    if is_void:
+        kind = "void"
+    elif typtype == "c" and rschema is not None:
+        kind = "composite"
+        return_relation = (rschema, rname)
+        rel = relations.get(return_relation)
+        if rel is not None:
+            out_columns = tuple(rel.columns.values())
+    elif rettype == "record" and len(outputs) > 1:
+        kind = "composite"
+        out_columns = tuple(outputs)
+    elif rettype == "record":
+        kind = "record"
+    else:
+        kind = "scalar"
+    return Function(
+        schema, name, params, rettype, retset, kind, return_relation, out_columns, volatility
+    )
+
+
+async def _composite_columns(
+    conn: AsyncConnection[Any], schema: str, name: str
+) -> tuple[Column, ...]:
+    cur = await conn.execute(
+        """select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a
+           join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped
+           order by a.attnum""",
+        [schema, name],
+    )
+    return tuple(Column(r[0], r[1], True, None) for r in await cur.fetchall())
+
+
+async def load_schema_cache(conn: AsyncConnection[Any], schemas: Sequence[str]) -> SchemaCache:
+    """Read the catalog for ``schemas`` (all relations and functions, whatever their grants)."""
+    params = {"schemas": list(schemas)}
+    relations: dict[tuple[str, str], Relation] = {}
+    cur = await conn.execute(_RELATIONS_SQL, params)
+    for schema, name, kind, col, typ, nullable, default in await cur.fetchall():
+        rel = relations.setdefault((schema, name), Relation(schema, name, kind))
+        if col is not None:
+            rel.columns[col] = Column(col, typ, nullable, default)
+    cur = await conn.execute(_KEYS_SQL, params)
+    for schema, name, contype, cols in await cur.fetchall():
+        keyed = relations.get((schema, name))
+        if keyed is None:
+            continue
+        if contype == "p":
+            keyed.pk = tuple(cols)
+        keyed.uniques.append(tuple(cols))
+    cur = await conn.execute(_FKS_SQL, params)
+    fks = [
+        ForeignKey(r[0], r[1], r[2], tuple(r[3]), r[4], r[5], tuple(r[6]))
+        for r in await cur.fetchall()
+    ]
+    functions: dict[tuple[str, str], list[Function]] = {}
+    cur = await conn.execute(_FUNCTIONS_SQL, params)
+    for row in await cur.fetchall():
+        fn = _function_from_row(row, relations)
+        if fn.return_relation is not None and not fn.out_columns:
+            cols = await _composite_columns(conn, *fn.return_relation)
+            fn = Function(
+                fn.schema,
+                fn.name,
+                fn.params,
+                fn.return_type,
+                fn.returns_set,
+                fn.return_kind,
+                fn.return_relation,
+                cols,
+                fn.volatility,
+            )
+        functions.setdefault((fn.schema, fn.name), []).append(fn)
+    cur = await conn.execute("select name from pg_timezone_names")
+    timezones = frozenset(r[0] for r in await cur.fetchall())
+    return SchemaCache(relations, fks, functions, timezones)
