@@ -8,6 +8,8 @@ databases and switch roles the way PostgREST does).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,9 +30,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def admin_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def admin_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A superuser connection string to the server under test."""
     url = request.config.getoption("--database-url") or os.environ.get("DATABASE_URL")
     if url:
@@ -38,11 +38,15 @@ def admin_url(
         return
     from vidgen_db._embedded import start_embedded
 
-    server = start_embedded(Path(tmp_path_factory.mktemp("pgdata")))
+    # Not pytest's tmp_path: its rotation of old run folders may delete a live data folder
+    # when several pytest sessions run at once.
+    data_dir = Path(tempfile.mkdtemp(prefix="vidgen-db-test-pg-"))
+    server = start_embedded(data_dir)
     try:
         yield server.url
     finally:
         server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

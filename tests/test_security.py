@@ -155,6 +155,18 @@ OPS: dict[str, dict[str, tuple[str, str | None]]] = {
         "update": ("UPDATE public.credit_ledger SET amount = 1000 WHERE id = %(ledger)s", None),
         "delete": ("DELETE FROM public.credit_ledger WHERE id = %(ledger)s", None),
     },
+    "credit_balances": {
+        "select": ("SELECT user_id FROM public.credit_balances WHERE user_id = %(owner)s", None),
+        "insert": (
+            "INSERT INTO public.credit_balances (user_id, balance) VALUES (%(owner)s, 1000)",
+            f"DELETE FROM public.credit_balances WHERE user_id = '{OWNER}'",
+        ),
+        "update": (
+            "UPDATE public.credit_balances SET balance = 1000 WHERE user_id = %(owner)s",
+            None,
+        ),
+        "delete": ("DELETE FROM public.credit_balances WHERE user_id = %(owner)s", None),
+    },
     "draft_prompts": {
         "select": ("SELECT id FROM public.draft_prompts WHERE id = %(draft)s", None),
         "insert": (
@@ -197,6 +209,13 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
         "select": {"anon": B, "other": B, "owner": OK, "service": OK},
         "insert": {"anon": B, "other": B, "owner": B, "service": OK},
         # Append-only, even for the service role.
+        "update": {"anon": B, "other": B, "owner": B, "service": B},
+        "delete": {"anon": B, "other": B, "owner": B, "service": B},
+    },
+    "credit_balances": {
+        "select": {"anon": B, "other": B, "owner": OK, "service": OK},
+        # Only the ledger trigger writes balances.
+        "insert": {"anon": B, "other": B, "owner": B, "service": B},
         "update": {"anon": B, "other": B, "owner": B, "service": B},
         "delete": {"anon": B, "other": B, "owner": B, "service": B},
     },
@@ -375,7 +394,57 @@ def test_functions_callable_by_users_are_exactly_these(conn: psycopg.Connection[
         "WHERE n.nspname = 'public' AND has_function_privilege('authenticated', p.oid, 'EXECUTE') "
         "ORDER BY 1"
     ).fetchall()
-    assert [r[0] for r in rows] == ["claim_draft_prompt", "get_credit_balance"]
+    assert [r[0] for r in rows] == ["claim_draft_prompt", "get_credit_balance", "get_dashboard"]
+
+
+def _service_only_functions(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT p.proname, pg_get_function_identity_arguments(p.oid), p.oid::regprocedure::text "
+        "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'public' AND has_function_privilege('service_role', p.oid, 'EXECUTE') "
+        "AND NOT has_function_privilege('authenticated', p.oid, 'EXECUTE') ORDER BY 1"
+    ).fetchall()
+    calls = []
+    for name, _, signature in rows:
+        types = signature[signature.index("(") + 1 : -1]
+        args = ", ".join(f"NULL::{t.strip()}" for t in types.split(",")) if types else ""
+        calls.append((name, f"SELECT public.{name}({args})"))
+    return calls
+
+
+def test_service_only_functions_exist(conn: psycopg.Connection[Any]) -> None:
+    names = {name for name, _ in _service_only_functions(conn)}
+    assert {
+        "reserve_credits",
+        "settle_job_credits",
+        "refund_job_credits",
+        "grant_credits",
+        "record_purchase",
+        "expire_credits",
+        "queue_job",
+        "advance_job",
+        "start_job_step",
+        "update_job_step",
+        "complete_job_step",
+        "finish_job",
+        "fail_job",
+        "append_job_log",
+    } <= names
+
+
+@pytest.mark.parametrize("actor", ["anon", "other", "owner"])
+def test_service_only_functions_refuse_everyone_else(
+    conn: psycopg.Connection[Any], actor: str
+) -> None:
+    allowed = []
+    for name, sql in _service_only_functions(conn):
+        try:
+            with request(conn, ACTORS[actor]) as cur:
+                cur.execute(sql.encode())
+            allowed.append(name)
+        except psycopg.errors.InsufficientPrivilege:
+            pass
+    assert allowed == []
 
 
 # -- catalog checks (what Supabase's database linter looks for) -------------------------------
