@@ -1,0 +1,204 @@
+"""RPC: argument passing, return shapes, filters on results, volatility and errors."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from .conftest import MakeToken, bearer
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_scalar_post_and_get(client: httpx.AsyncClient) -> None:
+    r = await client.post("/rest/v1/rpc/add_them", json={"a": 2, "b": 3})
+    assert r.status_code == 200
+    assert r.text == "5"
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    r = await client.get("/rest/v1/rpc/add_them", params={"a": "2", "b": "40"})
+    assert r.json() == 42
+
+
+async def test_setof_table_with_filters_order_limit(client: httpx.AsyncClient) -> None:
+    r = await client.post("/rest/v1/rpc/films_since", json={"y": 2017})
+    assert sorted(f["id"] for f in r.json()) == [1, 2, 3]
+    r = await client.get(
+        "/rest/v1/rpc/films_since",
+        params={"y": "2017", "select": "id,title", "order": "year.desc", "limit": "2"},
+    )
+    assert r.json() == [{"id": 1, "title": "Barbie"}, {"id": 3, "title": "Dune"}]
+    r = await client.post(
+        "/rest/v1/rpc/films_since",
+        params={"title": "like.*a*", "select": "title", "order": "id"},
+        json={"y": 2000, "max_n": 10},
+    )
+    assert r.json() == [{"title": "Barbie"}, {"title": "Lady Bird"}, {"title": "Arrival"}]
+
+
+async def test_setof_count_and_singular(client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        "/rest/v1/rpc/films_since",
+        params={"select": "id", "order": "id", "limit": "1"},
+        json={"y": 2000},
+        headers={"Prefer": "count=exact"},
+    )
+    assert r.status_code == 206
+    assert r.headers["content-range"] == "0-0/4"
+    r = await client.post(
+        "/rest/v1/rpc/films_by_year",
+        json={"y": 2021},
+        headers={"Accept": "application/vnd.pgrst.object+json"},
+    )
+    assert r.status_code == 200
+    assert r.json()["title"] == "Dune"
+    r = await client.post(
+        "/rest/v1/rpc/films_by_year",
+        json={"y": 1900},
+        headers={"Accept": "application/vnd.pgrst.object+json"},
+    )
+    assert r.status_code == 406
+    assert r.json()["code"] == "PGRST116"
+
+
+async def test_returns_table_and_composite(client: httpx.AsyncClient) -> None:
+    r = await client.get("/rest/v1/rpc/film_stats", params={"year": "gte.2021"})
+    assert r.json() == [{"year": 2021, "n": 1}, {"year": 2023, "n": 1}]
+    r = await client.post("/rest/v1/rpc/first_film", json={})
+    body = r.json()
+    assert isinstance(body, dict)
+    assert body["title"] == "Barbie"
+
+
+async def test_scalar_and_setof_embedding(client: httpx.AsyncClient) -> None:
+    r = await client.get(
+        "/rest/v1/rpc/films_by_year",
+        params={"y": "2023", "select": "title,directors(name)"},
+    )
+    assert r.json() == [{"title": "Barbie", "directors": {"name": "Greta Gerwig"}}]
+
+
+async def test_no_arguments_and_bigint(client: httpx.AsyncClient) -> None:
+    r = await client.get("/rest/v1/rpc/film_count")
+    assert r.json() == 5
+    r = await client.post("/rest/v1/rpc/film_count")
+    assert r.json() == 5
+
+
+async def test_single_unnamed_json_parameter(client: httpx.AsyncClient) -> None:
+    r = await client.post("/rest/v1/rpc/echo_json", json={"any": ["thing", 1]})
+    assert r.json() == {"any": ["thing", 1]}
+    r = await client.post("/rest/v1/rpc/echo_json", json=[1, 2])
+    assert r.json() == [1, 2]
+
+
+async def test_variadic_get(client: httpx.AsyncClient) -> None:
+    r = await client.get(
+        "/rest/v1/rpc/sum_all", params=[("nums", "1"), ("nums", "2"), ("nums", "4")]
+    )
+    assert r.json() == 7
+    r = await client.post("/rest/v1/rpc/sum_all", json={"nums": [5, 6]})
+    assert r.json() == 11
+
+
+async def test_volatile_function_writes(client: httpx.AsyncClient, make_token: MakeToken) -> None:
+    user = bearer(make_token("gw_user"))
+    r = await client.post("/rest/v1/rpc/new_item", json={"item_name": "rpc-made"}, headers=user)
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "rpc-made"
+    r = await client.get("/rest/v1/rpc/new_item", params={"item_name": "rpc-get"}, headers=user)
+    assert r.status_code == 405
+    assert r.json()["code"] == "25006"
+
+
+async def test_void_function_is_204(client: httpx.AsyncClient, make_token: MakeToken) -> None:
+    r = await client.post("/rest/v1/rpc/touch", json={}, headers=bearer(make_token("gw_user")))
+    assert r.status_code == 204
+    assert r.content == b""
+
+
+async def test_raised_errors(client: httpx.AsyncClient) -> None:
+    r = await client.post("/rest/v1/rpc/fail_plain", json={})
+    assert r.status_code == 400
+    assert r.json() == {
+        "code": "P0001",
+        "details": "Pretty simple",
+        "hint": "There is nothing you can do.",
+        "message": "I refuse!",
+    }
+    r = await client.post("/rest/v1/rpc/fail_payment", json={})
+    assert r.status_code == 402
+    assert r.json() == {
+        "code": "PT402",
+        "details": "Quota exceeded",
+        "hint": "Upgrade your plan",
+        "message": "Payment Required",
+    }
+    r = await client.post("/rest/v1/rpc/fail_pgrst", json={})
+    assert r.status_code == 402
+    assert r.headers["x-powered-by"] == "Nerd Rage"
+    assert r.json() == {
+        "code": "123",
+        "details": "Quota exceeded",
+        "hint": "Upgrade your plan",
+        "message": "Payment Required",
+    }
+
+
+async def test_response_gucs(client: httpx.AsyncClient) -> None:
+    r = await client.post("/rest/v1/rpc/with_headers", json={})
+    assert r.status_code == 202
+    assert r.headers["x-custom"] == "yes"
+
+
+async def test_function_not_found(client: httpx.AsyncClient) -> None:
+    r = await client.post("/rest/v1/rpc/add_them", json={"a": 1, "c": 2})
+    assert r.status_code == 404
+    body = r.json()
+    assert body["code"] == "PGRST202"
+    assert (
+        body["message"] == "Could not find the function public.add_them(a, c) in the schema cache"
+    )
+    assert body["details"] == (
+        "Searched for the function public.add_them with parameters a, c or with a single "
+        "unnamed json/jsonb parameter, but no matches were found in the schema cache."
+    )
+    assert body["hint"] == "Perhaps you meant to call the function public.add_them(a, b)"
+    r = await client.post("/rest/v1/rpc/nope", json={})
+    assert r.status_code == 404
+    assert r.json()["message"] == (
+        "Could not find the function public.nope without parameters in the schema cache"
+    )
+
+
+async def test_overload_ambiguity(client: httpx.AsyncClient) -> None:
+    r = await client.post("/rest/v1/rpc/overloaded", json={"a": 1})
+    assert r.status_code == 300
+    assert r.json()["code"] == "PGRST203"
+
+
+async def test_rpc_methods(client: httpx.AsyncClient) -> None:
+    r = await client.patch("/rest/v1/rpc/add_them", json={})
+    assert r.status_code == 405
+    assert r.json() == {
+        "code": "PGRST101",
+        "details": None,
+        "hint": None,
+        "message": "Cannot use the PATCH method on RPC",
+    }
+
+
+async def test_max_affected_requires_setof(client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        "/rest/v1/rpc/add_them",
+        json={"a": 1, "b": 1},
+        headers={"Prefer": "handling=strict,max-affected=1"},
+    )
+    assert r.status_code == 400
+    assert r.json()["code"] == "PGRST128"
+    r = await client.post(
+        "/rest/v1/rpc/films_since",
+        json={"y": 2000},
+        headers={"Prefer": "handling=strict,max-affected=1"},
+    )
+    assert r.status_code == 400
+    assert r.json()["code"] == "PGRST124"
