@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import psycopg
 from psycopg import AsyncConnection, sql
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -100,7 +100,9 @@ def _json_response(status: int, body: Any, headers: dict[str, str] | None = None
 
 def error_response(err: ApiError) -> Response:
     """PostgREST's error response."""
-    headers = {"Proxy-Status": f"PostgREST; error={err.code}", **err.headers}
+    headers = dict(err.headers)
+    if err.code:
+        headers["Proxy-Status"] = f"PostgREST; error={err.code}"
     return _json_response(err.status, err.body(), headers)
 
 
@@ -178,11 +180,19 @@ class Gateway:
             return await self._handle(request)
         except ApiError as err:
             return error_response(err)
+        except PoolTimeout:
+            return error_response(
+                ApiError(504, "PGRST003", "Timed out acquiring connection from connection pool.")
+            )
         except psycopg.OperationalError as err:
             return error_response(
                 ApiError(
                     503, "PGRST000", "Database connection error. Retrying the connection.", str(err)
                 )
+            )
+        except Exception as err:  # a gateway bug: answer in PostgREST's shape, not a bare 500
+            return error_response(
+                ApiError(500, "PGRSTX00", "Internal gateway error", f"{type(err).__name__}: {err}")
             )
 
     async def _handle(self, request: Request) -> Response:
@@ -215,21 +225,14 @@ class Gateway:
             return
         key = request.headers.get("apikey") or request.query_params.get("apikey")
         if not key:
-            raise ApiError(
-                401,
-                "",
-                "No API key found in request",
-                None,
-                "No `apikey` request header or url param was found.",
-            )
-        if self.config.api_keys is not None and key not in self.config.api_keys:
-            raise ApiError(
-                401,
-                "",
-                "Invalid API key",
-                None,
-                "Double check your Supabase `anon` or `service_role` API key.",
-            )
+            message = "No API key found in request"
+            hint = "No `apikey` request header or url param was found."
+        elif self.config.api_keys is not None and key not in self.config.api_keys:
+            message = "Invalid API key"
+            hint = "Double check your Supabase `anon` or `service_role` API key."
+        else:
+            return
+        raise ApiError(401, "", message, raw_body={"message": message, "hint": hint})
 
     def _authenticate(self, request: Request) -> tuple[str, dict[str, Any], bool]:
         cfg = self.config

@@ -21,8 +21,11 @@ class ApiError(Exception):
         details: Any = None,
         hint: Any = None,
         headers: dict[str, str] | None = None,
+        *,
+        raw_body: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
+        self.raw_body = raw_body
         self.status = status
         self.code = code
         self.message = message
@@ -32,6 +35,8 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The JSON body of the response."""
+        if self.raw_body is not None:
+            return self.raw_body
         return {
             "code": self.code,
             "details": self.details,
