@@ -1,0 +1,133 @@
+"""``vidgen-db gen models``: generate ``vidgen_db.models`` from the migrations.
+
+The migrations are applied to a scratch database, its catalog is read
+(:mod:`._catalog`), CHECK constraints are translated (:mod:`._exprparse`,
+:mod:`._checks`), every class is planned (:mod:`._plan`) and rendered as already
+formatted source (``_render_*``). ``--check`` compares instead of writing
+(:mod:`._manifest` names the drifted tables and columns).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import psycopg
+
+from .._migrate import Migrator, load_migrations
+from ._catalog import Catalog, read_catalog
+from ._manifest import diff_manifests
+from ._plan import make_plan
+from ._pyfmt import HEADER
+from ._render_package import MANIFEST, render_all
+from ._render_rpc import plan_rpc
+from ._scratch import scratch_database
+
+__all__ = ["default_models_dir", "generate_files", "generate_models_command", "read_schema"]
+
+
+def default_models_dir() -> Path:
+    """The package's ``models`` folder."""
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def read_schema(database_url: str | None, migrations_dir: Path | None) -> Catalog:
+    """Apply the migrations to a scratch database and read its catalog."""
+    migrations = load_migrations(migrations_dir)
+    with scratch_database(database_url) as url:
+        Migrator(url, migrations=migrations).migrate()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET search_path TO public")
+            return read_catalog(conn)
+
+
+def generate_files(catalog: Catalog) -> tuple[dict[str, str], list[str]]:
+    """The generated files (name -> text) and the warnings about untranslated rules."""
+    plan = make_plan(catalog)
+    rpc = plan_rpc(catalog.functions)
+    warnings = list(plan.warnings)
+    warnings += [f"function {sig} not modelled: {reason}" for sig, reason in rpc.skipped]
+    return render_all(catalog, plan, rpc), warnings
+
+
+def _is_generated(path: Path) -> bool:
+    if path.name == MANIFEST:
+        return True
+    if path.suffix != ".py":
+        return False
+    with path.open(encoding="utf-8") as handle:
+        return handle.readline().startswith(f'"""{HEADER}')
+
+
+def _existing(folder: Path) -> dict[str, str]:
+    if not folder.is_dir():
+        return {}
+    return {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted(folder.iterdir())
+        if p.is_file() and _is_generated(p)
+    }
+
+
+def compare(files: dict[str, str], folder: Path) -> list[str]:
+    """Differences between freshly generated ``files`` and those in ``folder``."""
+    existing = _existing(folder)
+    problems: list[str] = []
+    try:
+        committed = json.loads(existing.get(MANIFEST, "{}"))
+    except ValueError:
+        committed = {}
+    problems += diff_manifests(json.loads(files[MANIFEST]), committed)
+    for name in sorted(set(files) | set(existing)):
+        if name not in existing:
+            problems.append(f"models/{name}: missing (it would be generated)")
+        elif name not in files:
+            problems.append(f"models/{name}: no longer generated (it would be deleted)")
+        elif files[name] != existing[name]:
+            problems.append(f"models/{name}: differs from the generated code")
+    return problems
+
+
+def write(files: dict[str, str], folder: Path) -> list[str]:
+    """Write ``files`` into ``folder``, delete stale generated files; returns what changed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    changed: list[str] = []
+    for name in _existing(folder):
+        if name not in files:
+            (folder / name).unlink()
+            changed.append(f"deleted {name}")
+    for name, text in files.items():
+        path = folder / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(f"wrote {name}")
+    return changed
+
+
+def generate_models_command(
+    database_url: str | None, output: Path | None, migrations_dir: Path | None, check: bool
+) -> int:
+    """Generate (or with ``check``, verify) the models; returns the exit status."""
+    folder = output or default_models_dir()
+    catalog = read_schema(database_url, migrations_dir)
+    files, warnings = generate_files(catalog)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if check:
+        problems = compare(files, folder)
+        if problems:
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            print(
+                "the models do not match the migrations: run 'vidgen-db gen models'",
+                file=sys.stderr,
+            )
+            return 1
+        print("models are up to date")
+        return 0
+    changed = write(files, folder)
+    for line in changed:
+        print(line)
+    print(f"{len(files)} generated files, {len(changed)} changed")
+    return 0

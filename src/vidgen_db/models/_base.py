@@ -1,0 +1,122 @@
+"""Hand-written base classes and helper types of the generated models (not generated).
+
+* :class:`RowModel`: a row as PostgREST returns it; unknown keys are ignored, so a newer
+  schema with more columns does not break an older client.
+* :class:`InsertModel`, :class:`UpdateModel`, :class:`RpcParams`: what is sent; unknown
+  keys are refused, so a misspelt column fails loudly. :meth:`WriteModel.to_postgrest`
+  gives the JSON body: only the fields that were set, uuids/datetimes as strings, enums
+  as their values.
+* :class:`JsonObject`: base of typed JSON sub-models (keeps keys it does not know).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+
+__all__ = [
+    "DB_DEFAULT",
+    "UNCHANGED",
+    "InsertModel",
+    "Int2",
+    "Int4",
+    "Int8",
+    "JsonObject",
+    "JsonValue",
+    "RowModel",
+    "RpcFunction",
+    "RpcParams",
+    "UpdateModel",
+    "WriteModel",
+    "not_in",
+]
+
+#: Default of an Insert field (or RPC argument) whose column has a default: left unset,
+#: the field is not sent and the database's default applies. It reads as None.
+DB_DEFAULT: Any = None
+#: Default of every Update field: left unset, the column is not sent and keeps its value.
+UNCHANGED: Any = None
+
+#: PostgreSQL's integer types: the database rejects values outside their range.
+Int2 = Annotated[int, Field(ge=-32768, le=32767)]
+Int4 = Annotated[int, Field(ge=-2147483648, le=2147483647)]
+Int8 = Annotated[int, Field(ge=-9223372036854775808, le=9223372036854775807)]
+
+
+def not_in(*values: object) -> AfterValidator:
+    """A validator for ``CHECK (col <> value)`` / ``CHECK (col <> ALL (ARRAY[...]))``."""
+    refused = frozenset(values)
+
+    def check(value: Any) -> Any:
+        if value in refused:
+            shown = ", ".join(repr(v) for v in values)
+            raise ValueError(f"must not be {shown}")
+        return value
+
+    return AfterValidator(check)
+
+
+class RowModel(BaseModel):
+    """A row (or a view's row) as selected; extra keys are ignored."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class WriteModel(BaseModel):
+    """A body sent to PostgREST; extra keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def to_postgrest(self) -> dict[str, Any]:
+        """The JSON body PostgREST expects: set fields only, JSON-compatible values."""
+        # include= rather than exclude_unset: a JSON sub-model is sent whole, defaults too.
+        data: dict[str, Any] = self.model_dump(
+            mode="json", by_alias=True, include=set(self.model_fields_set)
+        )
+        return data
+
+
+class InsertModel(WriteModel):
+    """The columns of an INSERT; a field left unset takes the column's default."""
+
+
+class UpdateModel(WriteModel):
+    """The columns of a PATCH; only the fields that were set are sent."""
+
+
+class RpcParams(WriteModel):
+    """The named arguments of a function called through ``/rpc``."""
+
+
+class JsonObject(BaseModel):
+    """A JSON object with a known shape; unknown keys are kept, so a read-modify-write
+    round trip never loses what a newer client stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+@dataclass(frozen=True)
+class RpcFunction:
+    """A public SQL function callable over ``/rpc/<name>``.
+
+    ``result`` is the type of the decoded JSON response (``list[...]`` for set-returning
+    functions); :meth:`parse_result` validates a response into it.
+    """
+
+    name: str
+    params: type[RpcParams]
+    result: Any
+    returns_set: bool = False
+    _adapter: list[TypeAdapter[Any]] = field(default_factory=list, repr=False, compare=False)
+
+    def parse_result(self, data: Any) -> Any:
+        """Validate a decoded ``/rpc`` response into :attr:`result`."""
+        if not self._adapter:
+            self._adapter.append(TypeAdapter(self.result))
+        return self._adapter[0].validate_python(data)
+
+    def body(self, **arguments: Any) -> dict[str, Any]:
+        """Validate ``arguments`` and return the JSON body of the call."""
+        return self.params(**arguments).to_postgrest()
