@@ -360,3 +360,8 @@ async def test_paths(client: httpx.AsyncClient) -> None:
     assert r.json()["code"] == "PGRST125"
     r = await client.get("/elsewhere")
     assert r.status_code == 404
+
+
+async def test_csv_empty(client: httpx.AsyncClient) -> None:
+    r = await get(client, "films", {"Accept": "text/csv"}, id="eq.999")
+    assert r.text == "\n"

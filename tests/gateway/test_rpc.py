@@ -202,3 +202,15 @@ async def test_max_affected_requires_setof(client: httpx.AsyncClient) -> None:
     )
     assert r.status_code == 400
     assert r.json()["code"] == "PGRST124"
+
+
+async def test_get_arguments_versus_filters(client: httpx.AsyncClient) -> None:
+    # a value with an operator is a filter on the result, a bare value is an argument
+    r = await client.get("/rest/v1/rpc/films_since", params={"y": "2017", "id": "eq.3"})
+    assert [f["title"] for f in r.json()] == ["Dune"]
+    r = await client.get("/rest/v1/rpc/films_since", params={"y": "eq.2017"})
+    assert r.status_code == 404
+    assert r.json()["code"] == "PGRST202"
+    assert r.json()["message"] == (
+        "Could not find the function public.films_since without parameters in the schema cache"
+    )

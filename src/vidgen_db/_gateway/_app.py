@@ -22,7 +22,7 @@ from starlette.routing import Route
 from ._config import GatewayConfig
 from ._errors import ApiError, from_pg_error, not_implemented
 from ._jwt import decode_jwt
-from ._query import Filter, NodeParams, SelectItem, StarItem
+from ._query import Filter, NodeParams, SelectItem, StarItem, parse_field, parse_filter
 from ._request import (
     Media,
     ParsedQuery,
@@ -79,7 +79,10 @@ class _Ctx:
     params: list[tuple[str, str]]
     headers: dict[str, str] = field(default_factory=dict)
     status: int = 200
-    applied: list[str] = field(default_factory=list)
+    kind: Literal["read", "insert", "update", "delete", "put", "rpc"] = "read"
+    resolution_applies: bool = False
+    timezone_applied: bool = False
+    tx_override: bool = False
 
 
 @dataclass
@@ -87,6 +90,7 @@ class _Result:
     page_total: int
     body: str | None
     total: int | None = None
+    inserted: int | None = None
 
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -300,7 +304,7 @@ class Gateway:
         rollback = force_rollback or cfg.tx_end.startswith("rollback")
         if cfg.tx_end.endswith("allow-override") and ctx.prefs.tx is not None:
             rollback = force_rollback or ctx.prefs.tx == "rollback"
-            ctx.applied.append(f"tx={ctx.prefs.tx}")
+            ctx.tx_override = True
         request = ctx.request
         search_path = ", ".join(
             '"' + s.replace('"', '""') + '"' for s in (ctx.schema, *cfg.extra_search_path)
@@ -322,7 +326,7 @@ class Gateway:
                 tz = ctx.prefs.timezone
                 if tz is not None and tz in self.schema_cache.timezones:
                     await conn.execute("SELECT set_config('timezone', %s, true)", [tz])
-                    ctx.applied.append(f"timezone={tz}")
+                    ctx.timezone_applied = True
                 if cfg.pre_request:
                     schema_name, _, fn_name = cfg.pre_request.rpartition(".")
                     target = (
@@ -425,18 +429,15 @@ class Gateway:
         if ctx.status != 200:
             status = ctx.status
         headers = dict(ctx.headers)
-        if ctx.applied:
-            headers["Preference-Applied"] = ", ".join(ctx.applied)
+        applied = _preference_applied(ctx)
+        if applied:
+            headers["Preference-Applied"] = applied
         if ctx.method == "HEAD" or body is None:
             response = Response(None, status_code=status, headers=headers)
             if content_type and ctx.method == "HEAD":
                 response.headers["Content-Type"] = content_type
             return response
         return Response(body, status_code=status, headers=headers, media_type=content_type)
-
-    def _apply_count_pref(self, ctx: _Ctx) -> None:
-        if ctx.prefs.count is not None:
-            ctx.applied.append(f"count={ctx.prefs.count}")
 
     async def _count(
         self, conn: AsyncConnection[Any], b: Builder, count_sql: sql.Composable, how: str
@@ -549,7 +550,6 @@ class Gateway:
             return await self._explain(ctx, media, b, stmt, read_only)
         count_how = ctx.prefs.count
         count_sql = node_sql(b, node, for_count=True) if count_how else None
-        self._apply_count_pref(ctx)
 
         async def work(conn: AsyncConnection[Any]) -> _Result:
             cur = await conn.execute(stmt, b.params)
@@ -592,8 +592,6 @@ class Gateway:
         prefs = ctx.prefs
         if prefs.max_affected is None or prefs.handling != "strict":
             return
-        if f"max-affected={prefs.max_affected}" not in ctx.applied:
-            ctx.applied.append(f"max-affected={prefs.max_affected}")
         if affected > prefs.max_affected:
             raise ApiError(
                 400,
@@ -627,8 +625,6 @@ class Gateway:
         self, ctx: _Ctx, relation: Relation, b: Builder, pq: ParsedQuery, write_node: ReadNode
     ) -> tuple[sql.Composable, sql.Composable | None, Literal["all", "pk", "none"]]:
         ret = ctx.prefs.return_
-        if ret is not None:
-            ctx.applied.append(f"return={ret}")
         if ret == "representation":
             read_params = NodeParams()
             pq.by_path[()] = read_params
@@ -647,6 +643,7 @@ class Gateway:
         return root
 
     async def _insert(self, ctx: _Ctx, relation: Relation) -> Response:
+        ctx.kind = "insert"
         media = negotiate(ctx.request.headers.get("accept"), self.config.plan_enabled)
         raw = await ctx.request.body()
         body_text, value = parse_body(raw, ctx.request.headers.get("content-type"))
@@ -664,11 +661,9 @@ class Gateway:
         prefs = ctx.prefs
         row_keys: list[set[str]] | None = None
         if prefs.missing == "default":
-            ctx.applied.append("missing=default")
             row_keys = [set(r) & set(columns) for r in rows]
         conflict: tuple[Literal["merge", "ignore"], list[str]] | None = None
         if prefs.resolution is not None:
-            ctx.applied.append(f"resolution={prefs.resolution}")
             targets = pq.on_conflict or list(relation.pk)
             for c in targets:
                 if c not in relation.columns:
@@ -681,6 +676,7 @@ class Gateway:
                 "merge" if prefs.resolution == "merge-duplicates" else "ignore"
             )
             conflict = (kind, targets)
+            ctx.resolution_applies = bool(targets)
         b = Builder()
         dummy = ReadNode(
             ctx.schema, relation.name, relation, sql.SQL(""), relation.name, [], NodeParams()
@@ -715,14 +711,13 @@ class Gateway:
         stmt = wrap_mutation(mutation, read_sql, mode)
         if media.kind == "plan":
             return await self._explain(ctx, media, b, stmt, False)
-        self._apply_count_pref(ctx)
         check_affected = ctx.method in ("PATCH", "DELETE")
 
         async def work(conn: AsyncConnection[Any]) -> _Result:
             cur = await conn.execute(stmt, b.params)
             row = await cur.fetchone()
             assert row is not None
-            result = _Result(int(row[0]), row[1])
+            result = _Result(int(row[0]), row[1], None, row[2])
             if media.kind == "object" and result.page_total != 1:
                 raise _singular_error(result.page_total)
             if check_affected:
@@ -730,32 +725,42 @@ class Gateway:
             return result
 
         result = await self._transaction(ctx, False, work)
-        total = result.page_total if ctx.prefs.count else None
-        if ctx.method == "POST":
-            ctx.headers["Content-Range"] = f"*/{'*' if total is None else total}"
+        n = result.page_total
+        total = n if ctx.prefs.count else None
+        total_text = "*" if total is None else str(total)
+        if ctx.kind == "update":
+            ctx.headers["Content-Range"] = f"{f'0-{n - 1}' if n > 0 else '*'}/{total_text}"
+        elif ctx.kind != "put":
+            ctx.headers["Content-Range"] = f"*/{total_text}"
+        if ret_kind == "pk" and result.body and n == 1:
+            first = json.loads(result.body)[0]
+            query = "&".join(
+                f"{quote(k, safe='')}="
+                + ("is.null" if first[k] is None else "eq." + quote(_plain(first[k]), safe=""))
+                for k in relation.pk
+            )
+            ctx.headers["Location"] = f"/{relation.name}?{query}"
+        inserted = result.inserted
+        if ctx.kind == "insert":
+            merged_only = (
+                ctx.prefs.resolution == "merge-duplicates"
+                and inserted is not None
+                and inserted <= 0
+            )
+            status = 200 if merged_only else 201
+        elif ctx.kind == "put":
+            status = 201 if inserted is not None and inserted > 0 else 200
         else:
-            n = result.page_total
-            range_text = f"0-{n - 1}" if n > 0 else "*"
-            ctx.headers["Content-Range"] = f"{range_text}/{'*' if total is None else total}"
-        if ret_kind == "pk" and result.body:
-            pk_rows = json.loads(result.body)
-            if pk_rows:
-                first = pk_rows[0]
-                query = "&".join(
-                    f"{quote(k, safe='')}=eq.{quote(_plain(first[k]), safe='')}"
-                    for k in relation.pk
-                )
-                ctx.headers["Location"] = f"/{relation.name}?{query}"
+            status = 200
         if ret_kind != "all":
-            status = success_status if success_status == 201 else 204
-            return self._finish(ctx, status, None, None)
+            return self._finish(ctx, status if ctx.kind == "insert" else 204, None, None)
         body = result.body
         if body is not None and media.kind == "object":
             body = body[1:-1]
-        status = 201 if success_status == 201 else 200
         return self._finish(ctx, status, body, media.content_type)
 
     async def _update_or_delete(self, ctx: _Ctx, relation: Relation) -> Response:
+        ctx.kind = "update" if ctx.method == "PATCH" else "delete"
         media = negotiate(ctx.request.headers.get("accept"), self.config.plan_enabled)
         pq = parse_query(ctx.params)
         root = self._split_root(pq)
@@ -791,6 +796,7 @@ class Gateway:
         return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, 200, ret_kind)
 
     async def _put(self, ctx: _Ctx, relation: Relation) -> Response:
+        ctx.kind = "put"
         media = negotiate(ctx.request.headers.get("accept"), self.config.plan_enabled)
         pq = parse_query(ctx.params)
         root = self._split_root(pq)
@@ -925,6 +931,7 @@ class Gateway:
             if method == "OPTIONS":
                 return Response(None, 200, headers={"Allow": "OPTIONS,GET,HEAD,POST"})
             raise ApiError(405, "PGRST101", f"Cannot use the {method} method on RPC")
+        ctx.kind = "rpc"
         is_post = method == "POST"
         args_json: str | None
         if is_post:
@@ -939,25 +946,18 @@ class Gateway:
                 raise ApiError(400, "PGRST102", "Empty or invalid json")
             rest = ctx.params
         else:
-            names_all = {
-                p.name
-                for f in self.schema_cache.functions.get((ctx.schema, name), [])
-                for p in f.params
-            }
-            arg_items = [(k, v) for k, v in ctx.params if k in names_all]
+            arg_items = [(k, v) for k, v in ctx.params if _is_rpc_argument(k, v)]
             keys = {k for k, _ in arg_items}
             fn, used, single = self._find_function(ctx, name, keys, False, True)
             args: dict[str, Any] = {}
             variadic = {p.name for p in fn.params if p.variadic}
             for k, v in arg_items:
-                if k not in used:
-                    continue
                 if k in variadic:
                     args.setdefault(k, []).append(v)
                 else:
                     args[k] = v
             args_json = json.dumps(args)
-            rest = [(k, v) for k, v in ctx.params if k not in used]
+            rest = [(k, v) for k, v in ctx.params if not _is_rpc_argument(k, v)]
         read_only = not is_post or fn.read_only
         ctx.params = rest
         b = Builder()
@@ -1037,6 +1037,40 @@ class Gateway:
                     "with handling=strict",
                 )
             self._check_max_affected(ctx, affected)
+
+
+def _is_rpc_argument(key: str, value: str) -> bool:
+    """On ``GET /rpc``, a parameter whose value is not a filter is a function argument."""
+    if key in ("select", "columns", "on_conflict") or "." in key:
+        return False
+    if key in ("order", "limit", "offset", "and", "or"):
+        return False
+    try:
+        parse_filter(parse_field(key), value)
+    except ApiError:
+        return True
+    return False
+
+
+def _preference_applied(ctx: _Ctx) -> str:
+    """The Preference-Applied header: the preferences honoured, in PostgREST's order."""
+    p = ctx.prefs
+    mutation = ctx.kind in ("insert", "update", "delete", "put")
+    values = [
+        f"resolution={p.resolution}" if p.resolution and ctx.resolution_applies else None,
+        f"missing={p.missing}" if p.missing and ctx.kind in ("insert", "update") else None,
+        f"return={p.return_}" if p.return_ and mutation else None,
+        f"count={p.count}" if p.count else None,
+        f"tx={p.tx}" if p.tx and ctx.tx_override else None,
+        f"handling={p.handling}" if p.handling else None,
+        f"timezone={p.timezone}" if ctx.timezone_applied else None,
+        f"max-affected={p.max_affected}"
+        if p.max_affected is not None
+        and p.handling == "strict"
+        and ctx.kind in ("update", "delete", "rpc")
+        else None,
+    ]
+    return ", ".join(v for v in values if v)
 
 
 def _plain(value: Any) -> str:

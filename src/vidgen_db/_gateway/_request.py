@@ -72,11 +72,14 @@ def parse_preferences(values: list[str]) -> Preferences:
         key, value = key.strip(), value.strip()
         if key in _PREF_VALUES and value in _PREF_VALUES[key]:
             attr = "return_" if key == "return" else key
-            setattr(prefs, attr, value)
+            if getattr(prefs, attr) is None:  # the first occurrence wins
+                setattr(prefs, attr, value)
         elif key == "max-affected" and value.isdigit():
-            prefs.max_affected = int(value)
+            if prefs.max_affected is None:
+                prefs.max_affected = int(value)
         elif key == "timezone" and value:
-            prefs.timezone = value
+            if prefs.timezone is None:
+                prefs.timezone = value
         else:
             prefs.invalid.append(token)
     if prefs.handling == "strict" and prefs.invalid:

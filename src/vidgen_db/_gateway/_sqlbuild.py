@@ -491,7 +491,7 @@ def _body_sql(mode: BodyMode, names: list[str] | None = None) -> sql.Composable:
     if mode == "csv":
         return sql.SQL(
             "coalesce((SELECT string_agg(k, ',') FROM json_object_keys(json_agg({t}) -> 0) AS k), "
-            "'') || coalesce(E'\\n' || string_agg(substring({t}::text, 2, length({t}::text) - 2),"
+            "'') || E'\\n' || coalesce(string_agg(substring({t}::text, 2, length({t}::text) - 2),"
             " E'\\n'), '')"
         ).format(t=t)
     return sql.SQL("NULL::text")
@@ -506,15 +506,27 @@ def wrap_read(
     )
 
 
+_INSERTED = sql.SQL("nullif(current_setting('pgrst.inserted', true), '')::int")
+
+
 def wrap_mutation(
     mutation: sql.Composable, read: sql.Composable | None, mode: BodyMode
 ) -> sql.Composed:
-    """``WITH pgrst_source AS (mutation) SELECT page_total, body``."""
+    """``WITH pgrst_source AS (mutation) SELECT page_total, body, inserted``."""
     if read is None:
         return sql.SQL(
-            "WITH pgrst_source AS ({}) SELECT count(*)::bigint, NULL::text FROM pgrst_source"
-        ).format(mutation)
-    return sql.SQL("WITH pgrst_source AS ({}) {}").format(mutation, wrap_read(read, mode))
+            "WITH pgrst_source AS ({}) SELECT count(*)::bigint, NULL::text, {} FROM pgrst_source"
+        ).format(mutation, _INSERTED)
+    return sql.SQL(
+        "WITH pgrst_source AS ({}) SELECT count(*)::bigint, {}, {} FROM ({}) AS {}"
+    ).format(mutation, _body_sql(mode), _INSERTED, read, ident("pgrst_t"))
+
+
+def _count_inserted(delta: int) -> sql.Composable:
+    """A predicate that is always true and adds ``delta`` to the ``pgrst.inserted`` setting."""
+    return sql.SQL(
+        "set_config('pgrst.inserted', (coalesce({}, 0) + {})::text, true) IS NOT NULL"
+    ).format(_INSERTED, sql.SQL(str(int(delta))))
 
 
 def returning_sql(alias: str, kind: Literal["all", "none"] | tuple[str, ...]) -> sql.Composable:
@@ -563,13 +575,19 @@ def insert_sql(
         source = sql.SQL("DEFAULT VALUES")
     else:
         array = body_param if is_array else sql.SQL("json_build_array({}::json)").format(body_param)
-        source = sql.SQL("SELECT {} FROM json_populate_recordset({}, {}::json) AS {}").format(
+        counter = (
+            sql.SQL(" WHERE {}").format(_count_inserted(1))
+            if conflict and conflict[1]
+            else sql.SQL("")
+        )
+        source = sql.SQL("SELECT {} FROM json_populate_recordset({}, {}::json) AS {}{}").format(
             sql.SQL(", ").join(
                 sql.SQL("{}.{}").format(ident("pgrst_body"), ident(c)) for c in columns
             ),
             rowtype,
             array,
             ident("pgrst_body"),
+            counter,
         )
     if row_keys is None and not columns:
         query = sql.SQL("INSERT INTO {} AS {} {}").format(table, alias, source)
@@ -578,20 +596,18 @@ def insert_sql(
         query = sql.SQL("INSERT INTO {} AS {} ({}) {}").format(
             table, alias, sql.SQL(", ").join(ident(c) for c in cols), source
         )
-    if conflict is not None:
+    if conflict is not None and conflict[1]:
         resolution, targets = conflict
-        target = (
-            sql.SQL("({})").format(sql.SQL(", ").join(ident(c) for c in targets))
-            if targets
-            else sql.SQL("")
-        )
+        target = sql.SQL(", ").join(ident(c) for c in targets)
         if resolution == "ignore" or not columns:
-            query = sql.SQL("{} ON CONFLICT {} DO NOTHING").format(query, target)
+            query = sql.SQL("{} ON CONFLICT ({}) DO NOTHING").format(query, target)
         else:
             sets = sql.SQL(", ").join(
                 sql.SQL("{} = EXCLUDED.{}").format(ident(c), ident(c)) for c in columns
             )
-            query = sql.SQL("{} ON CONFLICT {} DO UPDATE SET {}").format(query, target, sets)
+            query = sql.SQL("{} ON CONFLICT ({}) DO UPDATE SET {} WHERE {}").format(
+                query, target, sets, _count_inserted(-1)
+            )
     return sql.SQL("{}{}").format(query, returning)
 
 
