@@ -4,9 +4,12 @@ deparses (and reports what it cannot translate)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
+import sys
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -232,3 +235,77 @@ def test_singular_leaves_singulars_alone() -> None:
         "class",
         "data",
     ]
+
+
+PROBE_SQL = """
+CREATE DOMAIN public.percent AS integer CHECK (VALUE BETWEEN 0 AND 100);
+CREATE DOMAIN public.slug AS text NOT NULL CHECK (VALUE IN ('a', 'b'));
+CREATE TABLE public.probe_gadgets (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  owner_id uuid NOT NULL REFERENCES auth.users (id),
+  claimed_by uuid REFERENCES auth.users (id),
+  share public.percent,
+  kind public.slug,
+  tags text[] NOT NULL DEFAULT '{}',
+  price numeric CHECK (price > 0.5),
+  code varchar(4),
+  starts_at timestamptz,
+  ends_at timestamptz,
+  doubled integer GENERATED ALWAYS AS (share * 2) STORED,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT probe_gadgets_window CHECK (ends_at > starts_at)
+);
+CREATE VIEW public.probe_gadget_names AS SELECT id, code FROM public.probe_gadgets;
+GRANT SELECT ON public.probe_gadget_names TO authenticated;
+CREATE FUNCTION public.probe_gadgets_of(p_owner uuid, p_limit integer DEFAULT 10)
+RETURNS SETOF public.probe_gadgets LANGUAGE sql STABLE
+AS $$ SELECT * FROM public.probe_gadgets WHERE owner_id = p_owner LIMIT p_limit $$;
+CREATE FUNCTION public.probe_private() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+REVOKE ALL ON FUNCTION public.probe_private() FROM PUBLIC, anon, authenticated, service_role;
+"""
+
+
+def test_new_schema_objects_generate_importable_typed_models(
+    admin_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _migrations_plus(tmp_path, PROBE_SQL)
+    output = tmp_path / "probe_models"
+    shutil.copytree(default_models_dir(), output)
+    assert generate_models_command(admin_url, output, folder, check=False) == 0
+    err = capsys.readouterr().err
+    assert "probe_gadgets: CHECK probe_gadgets_window not enforced" in err
+    sys.path.insert(0, str(tmp_path))
+    try:
+        probe = importlib.import_module("probe_models")
+    finally:
+        sys.path.remove(str(tmp_path))
+    insert, update = probe.ProbeGadgetInsert, probe.ProbeGadgetUpdate
+    assert "id" not in insert.model_fields  # GENERATED ALWAYS identity
+    assert "doubled" not in insert.model_fields  # generated column
+    assert {"id", "owner_id", "created_at", "doubled"}.isdisjoint(update.model_fields)
+    assert "claimed_by" in update.model_fields  # nullable owner: may be set later
+    owner = uuid.uuid4()
+    good = insert(owner_id=owner, share=100, kind="a", price="0.6", code="abcd")
+    assert good.to_postgrest() == {
+        "owner_id": str(owner),
+        "share": 100,
+        "kind": "a",
+        "price": "0.6",
+        "code": "abcd",
+    }
+    for bad in ({"share": 101}, {"kind": "c"}, {"kind": None}, {"price": "0.5"}, {"code": "x" * 5}):
+        with pytest.raises(ValueError):
+            insert(owner_id=owner, **bad)
+    assert not hasattr(probe, "ProbeGadgetNameInsert")  # a view: rows only
+    assert set(probe.ProbeGadgetName.model_fields) == {"id", "code"}
+    rpc = probe.RPC_FUNCTIONS["probe_gadgets_of"]
+    assert rpc.returns_set
+    assert rpc.body(p_owner=owner) == {"p_owner": str(owner)}
+    rows = rpc.parse_result(
+        [{"id": 1, "owner_id": str(owner), "tags": [], "kind": "a", "created_at": NOW}]
+    )
+    assert isinstance(rows[0], probe.ProbeGadget)
+    assert "probe_private" not in probe.RPC_FUNCTIONS
+
+
+NOW = "2026-01-01T00:00:00+00:00"

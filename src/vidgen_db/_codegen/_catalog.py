@@ -35,6 +35,9 @@ class TypeRef:
     display: str
     element: TypeRef | None = None
     length: int | None = None  # varchar(n) / char(n)
+    #: A domain's CHECK constraints, as (name, expression over VALUE), and NOT NULL.
+    checks: tuple[tuple[str, str], ...] = ()
+    not_null: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class Check:
     name: str
     expression: str
     columns: tuple[str, ...]
+    #: For a domain's CHECK: the column its VALUE stands for.
+    value_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,10 @@ class Catalog:
 
 _TYPE_SQL = """
 SELECT n.nspname, t.typname, t.typtype, t.typelem, t.typcategory, t.typbasetype,
-       format_type(t.oid, NULL)
+       format_type(t.oid, NULL), t.typnotnull,
+       ARRAY(SELECT ARRAY[k.conname::text, pg_get_expr(k.conbin, 0)]
+               FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'
+              ORDER BY k.conname)
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
  WHERE t.oid = %s
 """
@@ -122,7 +130,7 @@ class _Types:
         row = self.conn.execute(_TYPE_SQL, (oid,)).fetchone()
         if row is None:
             raise LookupError(f"unknown type oid {oid}")
-        schema, name, typtype, elem, category, basetype, display = row
+        schema, name, typtype, elem, category, basetype, display, notnull, checks = row
         display = str(display)
         if category == "A" and elem:
             element = self.get(int(elem), typmod)
@@ -132,8 +140,17 @@ class _Types:
             length = typmod - 4
             display = f"{display}({length})"
         if typtype == "d":
-            base = self.get(int(basetype))
-            return TypeRef(schema, name, "domain", display, element=base)
+            base = self.get(int(basetype), typmod)
+            domain_checks = tuple((str(c[0]), str(c[1])) for c in checks or [])
+            return TypeRef(
+                schema,
+                name,
+                "domain",
+                display,
+                element=base,
+                checks=domain_checks,
+                not_null=bool(notnull),
+            )
         return TypeRef(schema, name, _KINDS.get(str(typtype), "base"), display, length=length)
 
 

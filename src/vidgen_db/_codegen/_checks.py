@@ -112,7 +112,12 @@ def translate_checks(
                 )
                 continue
             for term in terms:
-                rule = rules.setdefault(term.column, ColumnRule())
+                column = term.column
+                if check.value_column is not None:
+                    if column != "VALUE":
+                        continue
+                    column = check.value_column
+                rule = rules.setdefault(column, ColumnRule())
                 _apply(rule, term)
                 if check.name not in rule.sources:
                     rule.sources.append(check.name)

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ._catalog import Catalog, Column, Table
+from ._catalog import Catalog, Check, Column, Table
 from ._checks import ColumnRule, Untranslated, translate_checks
 from ._naming import class_name, enum_member, enum_name, field_name, module_name, pascal
 from ._shapes import JSON_SHAPES, JsonShape
@@ -85,6 +85,16 @@ def never_changes(column: Column) -> bool:
     )
 
 
+def _domain_checks(table: Table) -> tuple[Check, ...]:
+    """The CHECKs of the domains columns are declared with, applied to those columns."""
+    return tuple(
+        Check(f"{column.type.name}.{name}", expression, (column.name,), column.name)
+        for column in table.columns
+        if column.type.kind == "domain"
+        for name, expression in column.type.checks
+    )
+
+
 def _members(values: tuple[str, ...]) -> tuple[str, ...]:
     used: set[str] = set()
     return tuple(enum_member(v, used) for v in values)
@@ -99,7 +109,8 @@ def _check_enums(
     for table in catalog.tables:
         for column in table.columns:
             rule = rules[table.name].get(column.name)
-            if rule is None or rule.values is None or column.type.name not in _TEXT_TYPES:
+            ref = column.type.element if column.type.kind == "domain" else column.type
+            if rule is None or rule.values is None or ref is None or ref.name not in _TEXT_TYPES:
                 continue
             if not all(isinstance(v, str) for v in rule.values) or not rule.values:
                 continue
@@ -109,9 +120,9 @@ def _check_enums(
             if (existing is None and name in taken) or (existing and existing.values != values):
                 name = class_name(table.name) + pascal(column.name)
                 counter = 2
-                base = name
+                stem = name
                 while name in taken or (name in plans and plans[name].values != values):
-                    name, counter = f"{base}{counter}", counter + 1
+                    name, counter = f"{stem}{counter}", counter + 1
             plan = plans.get(name)
             if plan is None:
                 plan = EnumPlan(name, values, _members(values), "")
@@ -151,7 +162,9 @@ def make_plan(catalog: Catalog) -> Plan:
     rules: dict[str, dict[str, ColumnRule]] = {}
     untranslated: dict[str, list[Untranslated]] = {}
     for table in catalog.tables:
-        rules[table.name], untranslated[table.name] = translate_checks(table.checks)
+        rules[table.name], untranslated[table.name] = translate_checks(
+            table.checks + _domain_checks(table)
+        )
     taken = {class_name(t.name) for t in catalog.tables}
     pg_enums = [
         EnumPlan(
@@ -192,7 +205,9 @@ def make_plan(catalog: Catalog) -> Plan:
                 )
             attr = field_name(column.name)
             alias = f"_{pascal(column.name)}" if pytype.metadata else None
-            nullable = not column.not_null and not (rule is not None and rule.not_null)
+            nullable = not (
+                column.not_null or column.type.not_null or (rule is not None and rule.not_null)
+            )
             plan.fields.append(
                 FieldPlan(
                     column=column,
