@@ -182,6 +182,15 @@ def _make_probe_table(conn: psycopg.Connection[Any], table: str, column: str) ->
                 probe, sql.Identifier(other)
             )
         )
+    # CHECKs the generator reported as untranslated are knowingly left to the database
+    # (a warning and a comment in the module say so); every other one is probed.
+    for entry in MANIFEST["tables"][table]["untranslated_checks"]:
+        name = entry.split(":")[0]
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+                probe, sql.Identifier(name)
+            )
+        )
 
 
 def test_every_constraint_and_enum_is_enforced_by_the_models(
