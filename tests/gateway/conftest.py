@@ -129,6 +129,11 @@ create function overloaded(a text) returns text language sql immutable as $$ sel
 create function sum_all(variadic nums int[]) returns int language sql immutable
   as $$ select sum(n)::int from unnest(nums) n $$;
 
+create function title_year(films) returns text language sql stable
+  as $$ select $1.title || ' (' || coalesce($1.year::text, '?') || ')' $$;
+create function item_label(items) returns text language sql stable
+  as $$ select $1.name || ' x' || $1.qty $$;
+
 create schema gw_other;
 create table gw_other.things (id int primary key, label text);
 insert into gw_other.things values (1, 'other-schema thing');

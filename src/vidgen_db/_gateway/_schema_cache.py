@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -84,6 +85,7 @@ class Function:
     return_relation: tuple[str, str] | None
     out_columns: tuple[Column, ...]
     volatility: str
+    row_param_of: tuple[str, str] | None = None
 
     @property
     def read_only(self) -> bool:
@@ -103,9 +105,14 @@ class SchemaCache:
     foreign_keys: list[ForeignKey]
     functions: dict[tuple[str, str], list[Function]]
     timezones: frozenset[str]
+    computed: dict[tuple[str, str], dict[str, Function]] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         return self.relations.get((schema, name))
+
+    def computed_fields(self, relation: Relation) -> dict[str, Function]:
+        """Computed columns of a relation: functions of its row type in the same schema."""
+        return self.computed.get((relation.schema, relation.name), {})
 
 
 _RELATIONS_SQL = """
@@ -156,8 +163,11 @@ select n.nspname, p.proname, p.provolatile::text, p.proretset, p.prorettype = 'v
        array(select format_type(x, null)
              from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(x, o)
              order by o)::text[],
-       p.pronargdefaults
+       p.pronargdefaults, an.nspname, ac.relname
 from pg_proc p
+left join pg_type at on at.oid = p.proargtypes[0] and p.pronargs >= 1
+left join pg_class ac on ac.oid = at.typrelid and at.typtype = 'c'
+left join pg_namespace an on an.oid = ac.relnamespace
 join pg_namespace n on n.oid = p.pronamespace
 join pg_type t on t.oid = p.prorettype
 left join pg_class rc on rc.oid = t.typrelid and t.typtype = 'c'
@@ -200,8 +210,18 @@ def _function_from_row(row: Sequence[Any], relations: dict[tuple[str, str], Rela
         kind = "record"
     else:
         kind = "scalar"
+    row_param_of = (row[13], row[14]) if row[13] is not None else None
     return Function(
-        schema, name, params, rettype, retset, kind, return_relation, out_columns, volatility
+        schema,
+        name,
+        params,
+        rettype,
+        retset,
+        kind,
+        return_relation,
+        out_columns,
+        volatility,
+        row_param_of,
     )
 
 
@@ -241,23 +261,25 @@ async def load_schema_cache(conn: AsyncConnection[Any], schemas: Sequence[str]) 
         for r in await cur.fetchall()
     ]
     functions: dict[tuple[str, str], list[Function]] = {}
+    computed: dict[tuple[str, str], dict[str, Function]] = {}
     cur = await conn.execute(_FUNCTIONS_SQL, params)
     for row in await cur.fetchall():
         fn = _function_from_row(row, relations)
         if fn.return_relation is not None and not fn.out_columns:
             cols = await _composite_columns(conn, *fn.return_relation)
-            fn = Function(
-                fn.schema,
-                fn.name,
-                fn.params,
-                fn.return_type,
-                fn.returns_set,
-                fn.return_kind,
-                fn.return_relation,
-                cols,
-                fn.volatility,
-            )
+            fn = dataclasses.replace(fn, out_columns=cols)
         functions.setdefault((fn.schema, fn.name), []).append(fn)
+        required = [p for p in fn.params if not p.has_default]
+        if (
+            fn.row_param_of is not None
+            and fn.row_param_of[0] == fn.schema
+            and len(required) <= 1
+            and fn.params
+            and not fn.params[0].variadic
+            and not fn.returns_set
+            and fn.return_kind in ("scalar", "composite")
+        ):
+            computed.setdefault(fn.row_param_of, {})[fn.name] = fn
     cur = await conn.execute("select name from pg_timezone_names")
     timezones = frozenset(r[0] for r in await cur.fetchall())
-    return SchemaCache(relations, fks, functions, timezones)
+    return SchemaCache(relations, fks, functions, timezones, computed)

@@ -136,6 +136,7 @@ class ReadNode:
     items: list[SelectItem]
     params: NodeParams
     children: dict[str, EmbedNode] = field(default_factory=dict)
+    computed: dict[str, Function] = field(default_factory=dict)
 
 
 def build_read_node(
@@ -154,6 +155,10 @@ def build_read_node(
     node = ReadNode(
         schema, name, relation, from_sql, alias, items, params_by_path.pop(path, NodeParams())
     )
+    if relation is not None:
+        node.computed = {
+            k: fn for k, fn in cache.computed_fields(relation).items() if k not in relation.columns
+        }
     for item in items:
         if not isinstance(item, EmbedItem):
             continue
@@ -215,9 +220,18 @@ def node_output_names(node: ReadNode) -> list[str]:
     return names
 
 
-def field_sql(b: Builder, alias: str, fld: Field) -> sql.Composable:
-    """``"alias"."col"->'a'->>'b'`` with the keys as parameters."""
-    expr: sql.Composable = sql.SQL("{}.{}").format(ident(alias), ident(fld.name))
+def field_sql(
+    b: Builder, alias: str, fld: Field, computed: dict[str, Function] | None = None
+) -> sql.Composable:
+    """``"alias"."col"->'a'->>'b'`` with the keys as parameters; computed columns are calls."""
+    fn = computed.get(fld.name) if computed else None
+    expr: sql.Composable
+    if fn is not None and fn.row_param_of is not None:
+        expr = sql.SQL("{}({}::{})").format(
+            qualified(fn.schema, fn.name), ident(alias), qualified(*fn.row_param_of)
+        )
+    else:
+        expr = sql.SQL("{}.{}").format(ident(alias), ident(fld.name))
     for step in fld.json_path:
         if _INDEX_RE.match(step.key):
             key = sql.SQL("{}::int").format(b.param(int(step.key)))
@@ -234,9 +248,15 @@ def _column_type(relation: Relation | None, fld: Field) -> str | None:
     return column.type if column else None
 
 
-def filter_sql(b: Builder, alias: str, f: Filter, relation: Relation | None) -> sql.Composable:
+def filter_sql(
+    b: Builder,
+    alias: str,
+    f: Filter,
+    relation: Relation | None,
+    computed: dict[str, Function] | None = None,
+) -> sql.Composable:
     """One filter as a boolean expression."""
-    lhs = field_sql(b, alias, f.field)
+    lhs = field_sql(b, alias, f.field, computed)
     expr: sql.Composable
     if f.op == "is":
         assert isinstance(f.value, str)
@@ -298,7 +318,7 @@ def condition_sql(b: Builder, node: ReadNode, cond: Condition) -> sql.Composable
         is_null = (cond.value == "null") != cond.negated
         test = sql.SQL("IS NULL" if is_null else "IS NOT NULL")
         return sql.SQL("{} {}").format(_embed_value(emb), test)
-    return filter_sql(b, node.alias, cond, node.relation)
+    return filter_sql(b, node.alias, cond, node.relation, node.computed)
 
 
 def _embed_value(emb: EmbedNode) -> sql.Composable:
@@ -373,14 +393,14 @@ def _order_sql(b: Builder, node: ReadNode) -> list[sql.Composable]:
             )
             joins, where = _join_conditions(probe, node.alias, emb.rel)
             expr: sql.Composable = sql.SQL("(SELECT {} FROM {} AS {}{} WHERE {} LIMIT 1)").format(
-                field_sql(b, inner_alias, term.field),
+                field_sql(b, inner_alias, term.field, emb.node.computed),
                 emb.node.from_sql,
                 ident(inner_alias),
                 sql.Composed(joins),
                 sql.SQL(" AND ").join(where),
             )
         else:
-            expr = field_sql(b, node.alias, term.field)
+            expr = field_sql(b, node.alias, term.field, node.computed)
         part = sql.SQL("{} {}").format(expr, sql.SQL("DESC" if term.desc else "ASC"))
         if term.nulls:
             part = sql.SQL("{} NULLS {}").format(part, sql.SQL(term.nulls.upper()))
@@ -407,7 +427,7 @@ def node_sql(
         if isinstance(item, StarItem):
             select.append(sql.SQL("{}.*").format(ident(node.alias)))
         elif isinstance(item, ColumnItem):
-            expr = field_sql(b, node.alias, item.field)
+            expr = field_sql(b, node.alias, item.field, node.computed)
             if item.cast:
                 expr = sql.SQL("CAST({} AS {})").format(expr, type_sql(item.cast))
             select.append(sql.SQL("{} AS {}").format(expr, ident(item.output_name())))
