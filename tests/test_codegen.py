@@ -309,3 +309,18 @@ def test_new_schema_objects_generate_importable_typed_models(
 
 
 NOW = "2026-01-01T00:00:00+00:00"
+
+
+def test_output_folder_gets_the_base_and_is_importable(
+    admin_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "fresh_models"
+    assert generate_models_command(admin_url, output, None, check=False) == 0
+    assert "copied _base.py" in capsys.readouterr().out
+    sys.path.insert(0, str(tmp_path))
+    try:
+        fresh = importlib.import_module("fresh_models")
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert set(fresh.__all__) == set(importlib.import_module("vidgen_db.models").__all__)
+    assert generate_models_command(admin_url, output, None, check=True) == 0

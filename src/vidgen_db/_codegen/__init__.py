@@ -10,6 +10,7 @@ formatted source (``_render_*``). ``--check`` compares instead of writing
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -93,6 +94,10 @@ def write(files: dict[str, str], folder: Path) -> list[str]:
     """Write ``files`` into ``folder``, delete stale generated files; returns what changed."""
     folder.mkdir(parents=True, exist_ok=True)
     changed: list[str] = []
+    base = folder / "_base.py"
+    if not base.exists():  # the hand-written base the generated modules import
+        shutil.copyfile(default_models_dir() / "_base.py", base)
+        changed.append("copied _base.py")
     for name in _existing(folder):
         if name not in files:
             (folder / name).unlink()

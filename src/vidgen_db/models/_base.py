@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
@@ -109,13 +110,15 @@ class RpcFunction:
     params: type[RpcParams]
     result: Any
     returns_set: bool = False
-    _adapter: list[TypeAdapter[Any]] = field(default_factory=list, repr=False, compare=False)
+
+    @cached_property
+    def result_adapter(self) -> TypeAdapter[Any]:
+        """A TypeAdapter of :attr:`result`."""
+        return TypeAdapter(self.result)
 
     def parse_result(self, data: Any) -> Any:
         """Validate a decoded ``/rpc`` response into :attr:`result`."""
-        if not self._adapter:
-            self._adapter.append(TypeAdapter(self.result))
-        return self._adapter[0].validate_python(data)
+        return self.result_adapter.validate_python(data)
 
     def body(self, **arguments: Any) -> dict[str, Any]:
         """Validate ``arguments`` and return the JSON body of the call."""
