@@ -253,6 +253,8 @@ CREATE TABLE public.probe_gadgets (
   ends_at timestamptz,
   doubled integer GENERATED ALWAYS AS (share * 2) STORED,
   created_at timestamptz NOT NULL DEFAULT now(),
+  "class" text NOT NULL DEFAULT 'x',
+  json jsonb,
   CONSTRAINT probe_gadgets_window CHECK (ends_at > starts_at)
 );
 CREATE VIEW public.probe_gadget_names AS SELECT id, code FROM public.probe_gadgets;
@@ -296,13 +298,30 @@ def test_new_schema_objects_generate_importable_typed_models(
     for bad in ({"share": 101}, {"kind": "c"}, {"kind": None}, {"price": "0.5"}, {"code": "x" * 5}):
         with pytest.raises(ValueError):
             insert(owner_id=owner, **bad)
+    renamed = insert(owner_id=owner, kind="b", class_="y", json_={"a": [1]})
+    assert renamed.to_postgrest() == {
+        "owner_id": str(owner),
+        "kind": "b",
+        "class": "y",
+        "json": {"a": [1]},
+    }
+    assert insert.model_validate({"owner_id": owner, "kind": "a", "class": "z"}).class_ == "z"
     assert not hasattr(probe, "ProbeGadgetNameInsert")  # a view: rows only
     assert set(probe.ProbeGadgetName.model_fields) == {"id", "code"}
     rpc = probe.RPC_FUNCTIONS["probe_gadgets_of"]
     assert rpc.returns_set
     assert rpc.body(p_owner=owner) == {"p_owner": str(owner)}
     rows = rpc.parse_result(
-        [{"id": 1, "owner_id": str(owner), "tags": [], "kind": "a", "created_at": NOW}]
+        [
+            {
+                "id": 1,
+                "owner_id": str(owner),
+                "tags": [],
+                "kind": "a",
+                "class": "x",
+                "created_at": NOW,
+            }
+        ]
     )
     assert isinstance(rows[0], probe.ProbeGadget)
     assert "probe_private" not in probe.RPC_FUNCTIONS
