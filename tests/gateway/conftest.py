@@ -72,6 +72,8 @@ create policy notes_owner on notes for all to gw_user
   using (owner = (current_setting('request.jwt.claims', true)::json->>'sub')::uuid)
   with check (owner = (current_setting('request.jwt.claims', true)::json->>'sub')::uuid);
 create view film_titles as select id, title, year from films;
+create view film_cards as select id as film_id, title as name, director_id as dir from films;
+create view recent_cards as select film_id as card, name, dir from film_cards where film_id < 4;
 
 create function add_them(a int, b int) returns int language sql immutable as $$ select a + b $$;
 create function films_by_year(y int) returns setof films language sql stable

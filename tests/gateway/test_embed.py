@@ -249,7 +249,32 @@ async def test_embed_on_write_representation(
     assert r.json() == [{"stars": 4, "films": {"title": "Arrival"}}]
 
 
-async def test_embed_from_view_is_not_supported(client: httpx.AsyncClient) -> None:
+async def test_embedding_through_views(client: httpx.AsyncClient) -> None:
+    rows = await get(client, "film_titles", select="title,reviews(stars)", id="eq.3")
+    assert rows == [{"title": "Dune", "reviews": [{"stars": 5}]}]
+    rows = await get(client, "film_cards", select="name,directors(name)", film_id="eq.2")
+    assert rows == [{"name": "Lady Bird", "directors": {"name": "Greta Gerwig"}}]
+    rows = await get(
+        client,
+        "directors",
+        select="name,film_cards(name)",
+        id="eq.2",
+        **{"film_cards.order": "film_id"},
+    )
+    assert rows == [
+        {"name": "Denis Villeneuve", "film_cards": [{"name": "Dune"}, {"name": "Arrival"}]}
+    ]
+    # a view of a view, many-to-many through the roles junction
+    rows = await get(client, "recent_cards", select="card,actors(name)", card="eq.3")
+    assert rows == [{"card": 3, "actors": [{"name": "Timothee Chalamet"}]}]
+    # views get their base table's primary key (PUT needs it)
+    r = await client.get(
+        "/rest/v1/film_cards", params={"select": "film_id,film_details(budget)", "film_id": "eq.1"}
+    )
+    assert r.json() == [{"film_id": 1, "film_details": {"budget": 145000000}}]
+
+
+async def test_embedding_a_view_without_the_key_columns(client: httpx.AsyncClient) -> None:
     r = await client.get("/rest/v1/film_titles", params={"select": "title,directors(name)"})
     assert r.status_code == 400
     assert r.json()["code"] == "PGRST200"

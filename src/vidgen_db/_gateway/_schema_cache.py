@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from psycopg import AsyncConnection
 
+from ._views import load_view_origins
+
 __all__ = [
     "Column",
     "ForeignKey",
@@ -134,7 +136,7 @@ select n.nspname, c.relname, con.contype::text,
 from pg_constraint con
 join pg_class c on c.oid = con.conrelid
 join pg_namespace n on n.oid = c.relnamespace
-where con.contype in ('p', 'u') and n.nspname = any(%(schemas)s)
+where con.contype in ('p', 'u') and n.nspname not in ('pg_catalog', 'information_schema')
 order by n.nspname, c.relname, con.conname
 """
 
@@ -152,7 +154,7 @@ join pg_class c1 on c1.oid = con.conrelid
 join pg_namespace n1 on n1.oid = c1.relnamespace
 join pg_class c2 on c2.oid = con.confrelid
 join pg_namespace n2 on n2.oid = c2.relnamespace
-where con.contype = 'f' and n1.nspname = any(%(schemas)s) and n2.nspname = any(%(schemas)s)
+where con.contype = 'f' and n1.nspname not in ('pg_catalog', 'information_schema')
 order by n1.nspname, c1.relname, con.conname
 """
 
@@ -238,6 +240,57 @@ async def _composite_columns(
     return tuple(Column(r[0], r[1], True, None) for r in await cur.fetchall())
 
 
+def _view_keys(
+    relations: dict[tuple[str, str], Relation],
+    origins: dict[tuple[str, str], dict[str, tuple[str, str, str]]],
+    base_keys: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]],
+    fks: list[ForeignKey],
+) -> list[ForeignKey]:
+    """Give exposed views the keys and foreign keys of the base-table columns they show."""
+    # base table -> [(view relation, {base column: view column})]
+    shown: dict[tuple[str, str], list[tuple[Relation, dict[str, str]]]] = {}
+    for key, mapping in origins.items():
+        view = relations.get(key)
+        if view is None or not view.is_view:
+            continue
+        per_base: dict[tuple[str, str], dict[str, str]] = {}
+        for view_col, (bschema, btable, bcol) in mapping.items():
+            per_base.setdefault((bschema, btable), {}).setdefault(bcol, view_col)
+        for base, cols in per_base.items():
+            shown.setdefault(base, []).append((view, cols))
+            for contype, kcols in base_keys.get(base, []):
+                if all(c in cols for c in kcols):
+                    mapped = tuple(cols[c] for c in kcols)
+                    if contype == "p" and not view.pk:
+                        view.pk = mapped
+                    view.uniques.append(mapped)
+
+    def versions(
+        schema: str, table: str, cols: tuple[str, ...]
+    ) -> list[tuple[str, str, tuple[str, ...]]]:
+        out = [(schema, table, cols)]
+        for view, mapping in shown.get((schema, table), []):
+            if all(c in mapping for c in cols):
+                out.append((view.schema, view.name, tuple(mapping[c] for c in cols)))
+        return out
+
+    extra: list[ForeignKey] = []
+    for fk in fks:
+        sources = versions(fk.schema, fk.table, fk.columns)
+        targets = versions(fk.ref_schema, fk.ref_table, fk.ref_columns)
+        for s_schema, s_table, s_cols in sources:
+            for t_schema, t_table, t_cols in targets:
+                if (s_schema, s_table) == (fk.schema, fk.table) and (t_schema, t_table) == (
+                    fk.ref_schema,
+                    fk.ref_table,
+                ):
+                    continue
+                extra.append(
+                    ForeignKey(fk.name, s_schema, s_table, s_cols, t_schema, t_table, t_cols)
+                )
+    return extra
+
+
 async def load_schema_cache(conn: AsyncConnection[Any], schemas: Sequence[str]) -> SchemaCache:
     """Read the catalog for ``schemas`` (all relations and functions, whatever their grants)."""
     params = {"schemas": list(schemas)}
@@ -247,8 +300,10 @@ async def load_schema_cache(conn: AsyncConnection[Any], schemas: Sequence[str]) 
         rel = relations.setdefault((schema, name), Relation(schema, name, kind))
         if col is not None:
             rel.columns[col] = Column(col, typ, nullable, default)
+    base_keys: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = {}
     cur = await conn.execute(_KEYS_SQL, params)
     for schema, name, contype, cols in await cur.fetchall():
+        base_keys.setdefault((schema, name), []).append((contype, tuple(cols)))
         keyed = relations.get((schema, name))
         if keyed is None:
             continue
@@ -260,6 +315,8 @@ async def load_schema_cache(conn: AsyncConnection[Any], schemas: Sequence[str]) 
         ForeignKey(r[0], r[1], r[2], tuple(r[3]), r[4], r[5], tuple(r[6]))
         for r in await cur.fetchall()
     ]
+    origins = await load_view_origins(conn)
+    fks += _view_keys(relations, origins, base_keys, fks)
     functions: dict[tuple[str, str], list[Function]] = {}
     computed: dict[tuple[str, str], dict[str, Function]] = {}
     cur = await conn.execute(_FUNCTIONS_SQL, params)
