@@ -183,3 +183,48 @@ async def test_async_client(async_user: AsyncPostgrestClient) -> None:
     assert one.data == {"name": name}
     assert (await async_user.rpc("add_them", {"a": 1, "b": 1}).execute()).data == 2
     await async_user.table("items").delete().eq("name", name).execute()
+
+
+def test_more_builder_calls(anon: SyncPostgrestClient, user: SyncPostgrestClient) -> None:
+    res = anon.table("films").select("id", count="exact", head=True).execute()
+    assert res.count == 5
+    res = (
+        anon.table("directors")
+        .select("name, films(title)")
+        .eq("id", 1)
+        .order("year", desc=True, foreign_table="films")
+        .limit(1, foreign_table="films")
+        .execute()
+    )
+    assert res.data == [{"name": "Greta Gerwig", "films": [{"title": "Barbie"}]}]
+    res = anon.table("films").select("id").match({"year": 2021, "director_id": 2}).execute()
+    assert res.data == [{"id": 3}]
+    res = anon.table("films").select("id").not_.in_("id", [1, 2, 3]).order("id").execute()
+    assert res.data == [{"id": 4}, {"id": 5}]
+    res = anon.table("films").select("id").filter("tags", "cs", "{scifi}").order("id").execute()
+    assert res.data == [{"id": 3}, {"id": 4}]
+    res = anon.table("films").select("id").order("year", nullsfirst=True).limit(1).execute()
+    assert res.data == [{"id": 5}]
+    res = anon.table("films").select("id, year").eq("id", 5).strip_nulls().execute()
+    assert res.data == [{"id": 5}]
+    csv = anon.table("films").select("id,title").eq("id", 3).csv().execute()
+    assert csv.data == "id,title\n3,Dune"
+    key = f"ign-{uuid.uuid4().hex[:8]}"
+    user.table("kv").insert({"k": key, "v": "1"}).execute()
+    res = user.table("kv").upsert({"k": key, "v": "2"}, ignore_duplicates=True).execute()
+    assert res.data == []
+    res = user.table("items").delete().like("name", f"{key}-none-*").max_affected(5).execute()
+    assert res.data == []
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # supabase-py's own deprecations
+def test_supabase_client(base_url: str, make_token: MakeToken) -> None:
+    from supabase import create_client
+
+    anon_key = make_token("gw_anon", sub=None)
+    client = create_client(base_url.removesuffix("/rest/v1"), anon_key)
+    res = client.table("films").select("title").eq("id", 4).execute()
+    assert res.data == [{"title": "Arrival"}]
+    assert client.rpc("whoami").execute().data == "gw_anon"
+    client.postgrest.auth(make_token("gw_user", sub=USER_A))
+    assert client.rpc("whoami").execute().data == "gw_user"
