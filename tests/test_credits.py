@@ -325,3 +325,14 @@ def test_balance_reads_one_row(db: Db) -> None:
         )
     assert "credit_balances_pkey" in plan
     assert "credit_ledger" not in plan
+
+
+def test_the_service_role_cannot_choose_balance_after(db: Db) -> None:
+    user_id = db.new_user(10)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        db.service(
+            "INSERT INTO public.credit_ledger (user_id, type, amount, balance_after) "
+            "VALUES (%s, 'grant', 5, 1000000)",
+            (user_id,),
+        )
+    assert db.balance(user_id) == 10

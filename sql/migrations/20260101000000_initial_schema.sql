@@ -22,8 +22,8 @@ CREATE FUNCTION vidgen_private.caller_is_privileged() RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = ''
 AS $$
-  SELECT coalesce(
-    (SELECT r.rolname = 'service_role' OR r.rolsuper OR r.rolbypassrls
+  SELECT vidgen_private.caller_role() = 'service_role' OR coalesce(
+    (SELECT r.rolsuper OR r.rolbypassrls
        FROM pg_catalog.pg_roles AS r
       WHERE r.rolname = vidgen_private.caller_role()),
     false)

@@ -36,7 +36,10 @@ UPDATE public.credit_ledger AS l
           FROM public.credit_ledger) AS r
  WHERE r.id = l.id AND l.balance_after IS NULL;
 
--- Every ledger insert moves the balance by its amount and records the result.
+-- Every ledger insert moves the balance by its amount and records the result in
+-- balance_after. The credit functions on hot paths (reserve_credits) move the balance
+-- themselves and insert the row with balance_after already set, which skips this
+-- trigger; nobody else can set balance_after (see the grants below).
 -- SECURITY DEFINER: callers need no privilege on credit_balances.
 CREATE FUNCTION vidgen_private.apply_ledger_entry() RETURNS trigger
 LANGUAGE plpgsql
@@ -93,7 +96,13 @@ REVOKE ALL ON FUNCTION vidgen_private.protect_ledger() FROM PUBLIC, anon, authen
 
 CREATE TRIGGER tr_credit_ledger_apply
 BEFORE INSERT ON public.credit_ledger
-FOR EACH ROW EXECUTE FUNCTION vidgen_private.apply_ledger_entry();
+FOR EACH ROW WHEN (NEW.balance_after IS NULL)
+EXECUTE FUNCTION vidgen_private.apply_ledger_entry();
+
+-- The service role may insert ledger rows, but never choose their balance_after.
+REVOKE INSERT ON TABLE public.credit_ledger FROM service_role;
+GRANT INSERT (id, user_id, type, amount, note, job_id, stripe_payment_id)
+  ON TABLE public.credit_ledger TO service_role;
 
 CREATE TRIGGER tr_credit_ledger_protect
 BEFORE UPDATE OR DELETE ON public.credit_ledger
@@ -130,3 +139,7 @@ $$;
 ALTER TABLE public.jobs
   ADD COLUMN credit_state text NOT NULL DEFAULT 'none'
     CHECK (credit_state IN ('none', 'reserved', 'settled', 'refunded'));
+
+-- Jobs are updated many times each (credits, status, progress): leave room on each page
+-- so that updates of unindexed columns stay on the page (HOT) and skip index writes.
+ALTER TABLE public.jobs SET (fillfactor = 80);

@@ -18,6 +18,9 @@ LANGUAGE plpgsql STABLE
 SET search_path = ''
 AS $$
 BEGIN
+  IF pg_catalog.current_setting('role', true) = 'service_role' THEN
+    RETURN;  -- the common case, without a catalog lookup
+  END IF;
   IF NOT vidgen_private.caller_is_privileged() THEN
     RAISE EXCEPTION USING ERRCODE = '42501',
       MESSAGE = 'permission denied: only the service role may call this function';
@@ -90,7 +93,10 @@ REVOKE ALL ON FUNCTION vidgen_private.lock_job(uuid) FROM PUBLIC, anon, authenti
 
 -- Reserve p_amount credits for a job of p_user_id: true when reserved, false when the
 -- balance is short (nothing changes). Idempotent per job: repeating the same reservation
--- returns true and reserves nothing more.
+-- returns true and reserves nothing more. The common case is three statements: mark the
+-- job (which locks it), take the credits with a conditional UPDATE of the balance row
+-- (at READ COMMITTED a concurrent reservation waits for the row and re-checks the
+-- condition against the committed balance), and record the ledger row.
 CREATE OR REPLACE FUNCTION public.reserve_credits(p_user_id uuid, p_job_id uuid, p_amount integer)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -98,14 +104,51 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-  v_job public.jobs;
-  v_balance integer;
+  v_after integer;
 BEGIN
-  PERFORM vidgen_private.require_privileged_caller();
-  IF p_user_id IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'p_user_id must not be null';
+  -- The checks are written out rather than called: this is the hottest path.
+  IF pg_catalog.current_setting('role', true) IS DISTINCT FROM 'service_role' THEN
+    PERFORM vidgen_private.require_privileged_caller();
   END IF;
-  PERFORM vidgen_private.require_positive('p_amount', p_amount);
+  IF p_user_id IS NULL OR p_job_id IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'p_user_id and p_job_id must not be null';
+  END IF;
+  IF p_amount IS NULL OR p_amount <= 0 THEN
+    PERFORM vidgen_private.require_positive('p_amount', p_amount);
+  END IF;
+
+  UPDATE public.jobs
+     SET credit_state = 'reserved', cost_credits_reserved = p_amount
+   WHERE id = p_job_id AND user_id = p_user_id AND credit_state = 'none';
+  IF NOT FOUND THEN
+    RETURN vidgen_private.reserve_credits_again(p_user_id, p_job_id, p_amount);
+  END IF;
+
+  UPDATE public.credit_balances
+     SET balance = balance - p_amount, updated_at = pg_catalog.now()
+   WHERE user_id = p_user_id AND balance >= p_amount
+  RETURNING balance INTO v_after;
+  IF NOT FOUND THEN
+    UPDATE public.jobs SET credit_state = 'none', cost_credits_reserved = 0 WHERE id = p_job_id;
+    RETURN false;
+  END IF;
+
+  INSERT INTO public.credit_ledger (user_id, type, amount, job_id, note, balance_after)
+  VALUES (p_user_id, 'reserve', -p_amount, p_job_id, 'Reserved for job', v_after);
+  RETURN true;
+END;
+$$;
+
+-- Why a job could not be marked reserved: a retry of the same reservation (true), or an
+-- error that says what is wrong.
+CREATE FUNCTION vidgen_private.reserve_credits_again(p_user_id uuid, p_job_id uuid, p_amount integer)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+  v_job public.jobs;
+BEGIN
   v_job := vidgen_private.lock_job(p_job_id);
   IF v_job.user_id <> p_user_id THEN
     IF NOT EXISTS (SELECT 1 FROM public.profiles AS p WHERE p.id = p_user_id) THEN
@@ -117,7 +160,7 @@ BEGIN
   CASE v_job.credit_state
     WHEN 'reserved' THEN
       IF v_job.cost_credits_reserved = p_amount THEN
-        RETURN true;  -- a retry of the same reservation
+        RETURN true;
       END IF;
       RAISE EXCEPTION USING ERRCODE = 'VG102',
         MESSAGE = format('job %s already has %s credits reserved, not %s',
@@ -129,21 +172,15 @@ BEGIN
       RAISE EXCEPTION USING ERRCODE = 'VG104',
         MESSAGE = format('job %s: credits were already refunded', p_job_id);
     ELSE
-      NULL;
+      -- 'none' again: the job changed hands between the two statements; impossible while
+      -- jobs.user_id cannot be updated, but never report success for it.
+      RAISE EXCEPTION USING ERRCODE = '40001',
+        MESSAGE = format('job %s changed while reserving; retry', p_job_id);
   END CASE;
-
-  v_balance := vidgen_private.lock_balance(p_user_id);
-  IF v_balance < p_amount THEN
-    RETURN false;
-  END IF;
-  INSERT INTO public.credit_ledger (user_id, type, amount, job_id, note)
-  VALUES (p_user_id, 'reserve', -p_amount, p_job_id, 'Reserved for job');
-  UPDATE public.jobs
-     SET credit_state = 'reserved', cost_credits_reserved = p_amount
-   WHERE id = p_job_id;
-  RETURN true;
 END;
 $$;
+
+REVOKE ALL ON FUNCTION vidgen_private.reserve_credits_again(uuid, uuid, integer) FROM PUBLIC, anon, authenticated, service_role;
 
 -- Turn a job's reservation into usage of p_final_amount: the reservation is released
 -- and the usage recorded; when the final amount exceeds the reservation, the extra is
