@@ -374,32 +374,56 @@ def test_rpc_registry_covers_the_api_functions(probe_conn: psycopg.Connection[An
 
 
 def test_rpc_calls_round_trip_through_the_database(migrated_url: str) -> None:
-    """Each function's params body is accepted by the database's own argument parsing."""
+    """Each function's params body is accepted by the database's own argument parsing, and
+    what it returns (as PostgREST would encode it) validates into its result type."""
+    parsed = 0
     with _connect(migrated_url) as conn:
+        _seed(conn)
+        ids = _seeded_ids(conn)
         for name, function in sorted(models.RPC_FUNCTIONS.items()):
             fields = function.params.model_fields
-            required = {n: f for n, f in fields.items() if f.is_required()}
-            arguments = {n: _sample(f.annotation) for n, f in required.items()}
+            arguments = {
+                n: _sample(n, f.annotation, ids) for n, f in fields.items() if f.is_required()
+            }
             body = function.body(**arguments)
             names = sql.SQL(", ").join(sql.SQL("{} => %s").format(sql.Identifier(k)) for k in body)
-            call = sql.SQL("SELECT to_json({f}({a}))::text").format(f=sql.Identifier(name), a=names)
+            call = sql.SQL("{f}({a})").format(f=sql.Identifier(name), a=names)
+            if function.returns_set:
+                query = sql.SQL("SELECT coalesce(json_agg(r), '[]')::text FROM {} AS r")
+            else:
+                query = sql.SQL("SELECT to_json({})::text")
             try:
                 with conn.transaction(force_rollback=True):
-                    conn.execute(call, [_as_sql(v) for v in body.values()])
+                    row = conn.execute(
+                        query.format(call), [_as_sql(v) for v in body.values()]
+                    ).fetchone()
             except psycopg.Error as exc:
                 # The function ran and refused made-up arguments: fine. Not finding the
                 # function by these argument names and types is not.
                 assert exc.sqlstate not in ("42883", "42725", "42804"), f"{name}: {exc}"
+                continue
+            assert row is not None
+            function.parse_result(None if row[0] is None else json.loads(row[0]))
+            parsed += 1
+    assert parsed > 0
 
 
-def _sample(annotation: Any) -> Any:
+def _seeded_ids(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT j.user_id, j.id, j.project_id FROM public.jobs j ORDER BY j.created_at LIMIT 1"
+    ).fetchone()
+    assert row is not None
+    return {"user": row[0], "job": row[1], "project": row[2]}
+
+
+def _sample(name: str, annotation: Any, ids: dict[str, Any]) -> Any:
     text = repr(annotation)
     if "UUID" in text:
-        return uuid.uuid4()
+        return next((v for k, v in ids.items() if k in name), uuid.uuid4())
     if "int" in text or "Int" in text:
         return 1
     if "JobStatus" in text:
-        return models.JobStatus.QUEUED
+        return models.JobStatus.SCRIPTING
     if "datetime" in text.lower():
         return "2026-01-01T00:00:00+00:00"
     if "bool" in text:
