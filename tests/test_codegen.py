@@ -125,14 +125,18 @@ def _ruff() -> str:
     return str(find_ruff_bin())
 
 
-def test_committed_models_are_ruff_clean() -> None:
+def _assert_ruff_clean(folder: Path) -> None:
     ruff = _ruff()
-    models = str(default_models_dir().relative_to(REPO))
+    config = ["--config", str(REPO / "pyproject.toml")]
     for args in (["format", "--check"], ["check"]):
         result = subprocess.run(
-            [ruff, *args, models], cwd=REPO, capture_output=True, text=True, check=False
+            [ruff, *args, *config, str(folder)], cwd=REPO, capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_committed_models_are_ruff_clean() -> None:
+    _assert_ruff_clean(default_models_dir())
 
 
 def test_every_generated_file_says_so() -> None:
@@ -262,6 +266,11 @@ GRANT SELECT ON public.probe_gadget_names TO authenticated;
 CREATE FUNCTION public.probe_gadgets_of(p_owner uuid, p_limit integer DEFAULT 10)
 RETURNS SETOF public.probe_gadgets LANGUAGE sql STABLE
 AS $$ SELECT * FROM public.probe_gadgets WHERE owner_id = p_owner LIMIT p_limit $$;
+CREATE FUNCTION public.probe_summary(p_owner uuid)
+RETURNS TABLE ("from" timestamptz, total bigint) LANGUAGE sql STABLE
+AS $$ SELECT min(created_at), count(*) FROM public.probe_gadgets WHERE owner_id = p_owner $$;
+CREATE FUNCTION public.probe_overloaded(a integer) RETURNS integer LANGUAGE sql AS $$ SELECT a $$;
+CREATE FUNCTION public.probe_overloaded(a text) RETURNS text LANGUAGE sql AS $$ SELECT a $$;
 CREATE FUNCTION public.probe_private() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
 REVOKE ALL ON FUNCTION public.probe_private() FROM PUBLIC, anon, authenticated, service_role;
 """
@@ -276,6 +285,7 @@ def test_new_schema_objects_generate_importable_typed_models(
     assert generate_models_command(admin_url, output, folder, check=False) == 0
     err = capsys.readouterr().err
     assert "probe_gadgets: CHECK probe_gadgets_window not enforced" in err
+    _assert_ruff_clean(output)
     sys.path.insert(0, str(tmp_path))
     try:
         probe = importlib.import_module("probe_models")
@@ -325,6 +335,10 @@ def test_new_schema_objects_generate_importable_typed_models(
     )
     assert isinstance(rows[0], probe.ProbeGadget)
     assert "probe_private" not in probe.RPC_FUNCTIONS
+    assert "probe_overloaded" not in probe.RPC_FUNCTIONS
+    assert "function probe_overloaded(integer) not modelled: overloaded" in err
+    summary = probe.RPC_FUNCTIONS["probe_summary"].parse_result([{"from": NOW, "total": 2}])
+    assert summary[0].from_.year == 2026 and summary[0].total == 2
 
 
 NOW = "2026-01-01T00:00:00+00:00"

@@ -27,7 +27,9 @@ def plan_rpc(functions: list[Function]) -> RpcPlan:
         counts[function.name] = counts.get(function.name, 0) + 1
     for function in functions:
         if counts[function.name] > 1:
-            plan.skipped.append((function.signature, "overloaded: PostgREST picks by name"))
+            plan.skipped.append(
+                (function.signature, "overloaded: the registry has one entry per name")
+            )
         elif function.unnamed_arguments:
             plan.skipped.append((function.signature, "has unnamed arguments"))
         else:
@@ -58,6 +60,8 @@ def _result(
             pytype = python_type(parameter.type)
             imports.update(pytype.imports)
             body.append(_argument(parameter, pytype, optional=True, default="None"))
+            if field_name(parameter.name) != parameter.name:
+                imports.add(("pydantic", "Field"))
         doc = f"A row returned by public.{function.signature}."
         lines = ["", "", f"class {base}Row(RowModel):", *docstring(doc, "    "), "", *body]
         imports.add(("._base", "RowModel"))
