@@ -2,50 +2,25 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from postgrest import AsyncPostgrestClient, SyncPostgrestClient
 from postgrest.exceptions import APIError
 
-from vidgen_db._gateway import GatewayConfig, create_app
+from vidgen_db._gateway import GatewayConfig, serve_in_thread
 
 from .conftest import APIKEY, USER_A, USER_B, MakeToken
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(gw_config: GatewayConfig) -> Iterator[str]:
-    """The gateway served by uvicorn on 127.0.0.1 in a background thread."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(gw_config), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}/rest/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    """The gateway served by uvicorn on 127.0.0.1 (a free port) in a background thread."""
+    with serve_in_thread(gw_config) as url:
+        yield url
 
 
 def headers(token: str | None = None) -> dict[str, str]:

@@ -8,6 +8,7 @@ from ._app import Gateway, create_app
 from ._config import GatewayConfig, TxEnd
 from ._errors import ApiError
 from ._jwt import decode_jwt, encode_jwt
+from ._server import serve_in_thread
 
 __all__ = [
     "ApiError",
@@ -17,4 +18,5 @@ __all__ = [
     "create_app",
     "decode_jwt",
     "encode_jwt",
+    "serve_in_thread",
 ]

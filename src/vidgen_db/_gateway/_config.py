@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["GatewayConfig", "TxEnd"]
 
@@ -39,6 +39,19 @@ class GatewayConfig:
     pool_max_size: int = 10
     pool_timeout: float = 10.0
     server_settings: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def supabase(cls, db_url: str, jwt_secret: str, **overrides: Any) -> GatewayConfig:
+        """The settings of a hosted Supabase project's Data API (anon role ``anon``,
+        ``db-extra-search-path = public, extensions``, ``db-max-rows = 1000``)."""
+        values: dict[str, Any] = {
+            "anon_role": "anon",
+            "schemas": ("public",),
+            "extra_search_path": ("public", "extensions"),
+            "max_rows": 1000,
+        }
+        values.update(overrides)
+        return cls(db_url=db_url, jwt_secret=jwt_secret, **values)
 
     def __post_init__(self) -> None:
         if not self.schemas:

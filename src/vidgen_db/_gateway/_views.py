@@ -15,7 +15,7 @@ from psycopg import AsyncConnection
 __all__ = ["load_view_origins", "top_target_entries"]
 
 _FIELD_RE = {
-    "resname": re.compile(r":resname (\S+)"),
+    "resname": re.compile(r":resname ((?:\\.|[^\s\\])+)"),
     "resorigtbl": re.compile(r":resorigtbl (\d+)"),
     "resorigcol": re.compile(r":resorigcol (\d+)"),
     "resjunk": re.compile(r":resjunk (\w+)"),
