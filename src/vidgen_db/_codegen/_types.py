@@ -21,22 +21,15 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "int8": (-(2**63), 2**63 - 1),
 }
 _TEXT = frozenset({"text", "varchar", "bpchar", "name", "citext", "char"})
+#: Types without rules of their own (integers, text, JSON and numbers are handled apart).
 _SIMPLE: dict[str, tuple[str, tuple[str, str] | None]] = {
-    "int2": ("Int2", ("._base", "Int2")),
-    "int4": ("Int4", ("._base", "Int4")),
-    "int8": ("Int8", ("._base", "Int8")),
     "oid": ("int", None),
-    "float4": ("float", None),
-    "float8": ("float", None),
-    "numeric": ("Decimal", ("decimal", "Decimal")),
     "bool": ("bool", None),
     "uuid": ("UUID", ("uuid", "UUID")),
     "timestamptz": ("AwareDatetime", ("pydantic", "AwareDatetime")),
     "timestamp": ("NaiveDatetime", ("pydantic", "NaiveDatetime")),
     "date": ("date", ("datetime", "date")),
     "time": ("time", ("datetime", "time")),
-    "json": ("JsonValue", ("pydantic", "JsonValue")),
-    "jsonb": ("JsonValue", ("pydantic", "JsonValue")),
 }
 #: Types PostgREST returns as JSON strings (no closer Python type is worth the risk).
 _AS_STRING = frozenset(
