@@ -240,3 +240,21 @@ async def test_concurrent_requests(client: httpx.AsyncClient, make_token: MakeTo
 
     results = await asyncio.gather(*(one(i) for i in range(40)))
     assert set(results) == {200}
+
+
+async def test_notify_reloads_the_schema_cache(gw_config: GatewayConfig, gw_db_url: str) -> None:
+    import asyncio
+
+    async with serve(gw_config) as c:
+        r = await c.get("/rest/v1/notified_table")
+        assert r.status_code == 404
+        with psycopg.connect(gw_db_url, autocommit=True) as conn:
+            conn.execute("create table if not exists notified_table (id int primary key)")
+            conn.execute("grant select on notified_table to gw_anon")
+            conn.execute("notify pgrst, 'reload schema'")
+        for _ in range(100):
+            r = await c.get("/rest/v1/notified_table")
+            if r.status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        assert r.status_code == 200

@@ -214,3 +214,22 @@ async def test_get_arguments_versus_filters(client: httpx.AsyncClient) -> None:
     assert r.json()["message"] == (
         "Could not find the function public.films_since without parameters in the schema cache"
     )
+
+
+async def test_head_options_and_columns(client: httpx.AsyncClient) -> None:
+    r = await client.head(
+        "/rest/v1/rpc/films_since", params={"y": "2000"}, headers={"Prefer": "count=exact"}
+    )
+    assert r.status_code == 200
+    assert r.content == b""
+    assert r.headers["content-range"] == "0-3/4"
+    r = await client.options("/rest/v1/rpc/add_them")
+    assert r.status_code == 200
+    assert r.headers["allow"] == "OPTIONS,GET,HEAD,POST"
+    # `columns` restricts which body keys are arguments
+    r = await client.post(
+        "/rest/v1/rpc/films_since",
+        params={"columns": "y", "select": "id", "order": "id"},
+        json={"y": 2021, "max_n": 0, "unrelated": True},
+    )
+    assert r.json() == [{"id": 1}, {"id": 3}]

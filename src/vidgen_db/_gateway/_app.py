@@ -22,7 +22,15 @@ from starlette.routing import Route
 from ._config import GatewayConfig
 from ._errors import ApiError, from_pg_error, not_implemented
 from ._jwt import decode_jwt
-from ._query import Filter, NodeParams, SelectItem, StarItem, parse_field, parse_filter
+from ._query import (
+    Filter,
+    NodeParams,
+    SelectItem,
+    StarItem,
+    parse_columns,
+    parse_field,
+    parse_filter,
+)
 from ._request import (
     Media,
     ParsedQuery,
@@ -127,6 +135,7 @@ class Gateway:
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._cache: SchemaCache | None = None
         self._lock: asyncio.Lock | None = None
+        self._listener: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         """Open the connection pool and load the schema cache (idempotent)."""
@@ -142,19 +151,50 @@ class Gateway:
                     max_size=self.config.pool_max_size,
                     timeout=self.config.pool_timeout,
                     kwargs={"autocommit": True, "prepare_threshold": None},
+                    check=AsyncConnectionPool.check_connection,
                     open=False,
                 )
                 await pool.open(wait=True, timeout=self.config.pool_timeout)
                 self._pool = pool
             if self._cache is None:
                 await self._load_cache()
+            if self.config.db_channel and self._listener is None:
+                listening = asyncio.Event()
+                self._listener = asyncio.create_task(
+                    self._listen(listening), name="vidgen-db-gateway-listen"
+                )
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(listening.wait(), self.config.pool_timeout)
 
     async def close(self) -> None:
-        """Close the pool."""
+        """Stop listening and close the pool."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        self._listener = None
         if self._pool is not None:
             await self._pool.close()
         self._pool = None
         self._cache = None
+
+    async def _listen(self, listening: asyncio.Event) -> None:
+        """Reload the schema cache on ``NOTIFY <db_channel>, 'reload schema'`` (PostgREST's way)."""
+        channel = self.config.db_channel
+        assert channel is not None
+        while True:
+            try:
+                conn = await AsyncConnection.connect(self.config.db_url, autocommit=True)
+                async with conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    listening.set()
+                    async for note in conn.notifies():
+                        if note.payload in ("", "reload schema"):
+                            await self._load_cache()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # connection lost: retry, like PostgREST's listener
+                await asyncio.sleep(1.0)
 
     async def reload_schema(self) -> None:
         """Re-read the catalog (after migrations), like PostgREST's schema cache reload."""
@@ -941,6 +981,9 @@ class Gateway:
             else:
                 args_json, value = "{}", {}
             keys = set(value) if isinstance(value, dict) else set()
+            columns = next((v for k, v in ctx.params if k == "columns"), None)
+            if columns is not None and isinstance(value, dict):
+                keys = set(parse_columns(columns))
             fn, used, single = self._find_function(ctx, name, keys, True, isinstance(value, dict))
             if not single and not isinstance(value, dict):
                 raise ApiError(400, "PGRST102", "Empty or invalid json")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = ["GatewayConfig", "TxEnd"]
@@ -19,6 +19,8 @@ class GatewayConfig:
     an authenticator role granted them). ``jwt_role_claim_key`` is a dotted path into the
     claims (``"role"``, ``"app_metadata.role"``). ``api_keys``, when given, lists the values
     the ``apikey`` header may take; otherwise any non-empty ``apikey`` is accepted.
+    ``db_channel`` is the channel whose ``NOTIFY ..., 'reload schema'`` reloads the schema
+    cache (``None`` disables listening).
     """
 
     db_url: str
@@ -35,10 +37,10 @@ class GatewayConfig:
     plan_enabled: bool = False
     tx_end: TxEnd = "commit"
     pre_request: str | None = None
+    db_channel: str | None = "pgrst"
     pool_min_size: int = 1
     pool_max_size: int = 10
     pool_timeout: float = 10.0
-    server_settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def supabase(cls, db_url: str, jwt_secret: str, **overrides: Any) -> GatewayConfig:
