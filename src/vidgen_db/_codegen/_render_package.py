@@ -23,6 +23,7 @@ _BASE_EXPORTS = (
     "RpcFunction",
     "RpcParams",
     "UpdateModel",
+    "WriteModel",
 )
 
 

@@ -16,6 +16,7 @@ from ._base import (
     RpcFunction,
     RpcParams,
     UpdateModel,
+    WriteModel,
 )
 from .assets import Asset, AssetInsert, AssetUpdate
 from .credit_balances import CreditBalance, CreditBalanceInsert, CreditBalanceUpdate
@@ -156,4 +157,5 @@ __all__ = [
     "UpdateJobStepParams",
     "UpdateJobStepResult",
     "UpdateModel",
+    "WriteModel",
 ]
