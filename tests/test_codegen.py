@@ -357,3 +357,16 @@ def test_output_folder_gets_the_base_and_is_importable(
         sys.path.remove(str(tmp_path))
     assert set(fresh.__all__) == set(importlib.import_module("vidgen_db.models").__all__)
     assert generate_models_command(admin_url, output, None, check=True) == 0
+
+
+def test_rules_a_type_cannot_carry_are_reported_not_dropped() -> None:
+    from vidgen_db._codegen._catalog import TypeRef
+    from vidgen_db._codegen._types import python_type
+
+    uuid_type = TypeRef("pg_catalog", "uuid", "base", "uuid")
+    rules, _ = translate_checks(
+        (Check("c", "(id <> '00000000-0000-0000-0000-000000000000'::uuid)", ("id",)),)
+    )
+    result = python_type(uuid_type, rules["id"])
+    assert result.expression == "UUID"
+    assert result.problems == ["refused rule on a uuid column is not supported"]

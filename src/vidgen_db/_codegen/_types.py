@@ -112,7 +112,7 @@ def python_type(
     if name in _SIMPLE:
         base, imported = _SIMPLE[name]
         result = PyType(base, imports={imported} if imported else set())
-        _refuse_rule(result, rule, name, allow_refused=True)
+        _refuse_rule(result, rule, name)
         return result
     result = PyType("str")
     if name not in _AS_STRING:
