@@ -258,3 +258,11 @@ async def test_notify_reloads_the_schema_cache(gw_config: GatewayConfig, gw_db_u
                 break
             await asyncio.sleep(0.05)
         assert r.status_code == 200
+
+
+async def test_database_unreachable(gw_config: GatewayConfig) -> None:
+    bad = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"
+    async with serve(gw_config, db_url=bad, pool_timeout=1.0, db_channel=None) as c:
+        r = await c.get("/rest/v1/films")
+        assert r.status_code == 503
+        assert r.json()["code"] == "PGRST002"

@@ -109,16 +109,24 @@ async def test_filter_operators(
 
 async def test_range_operators(client: httpx.AsyncClient) -> None:
     assert await ids(client, "events", during="sl.[11,15)") == [1]
-    assert await ids(client, "events", during="sr.[11,15)") == [2]
+    assert await ids(client, "events", during="sr.[11,15)") == [2, 3]
     assert await ids(client, "events", during="nxl.[11,15)") == [1]
-    assert await ids(client, "events", during="nxr.[11,15)") == [2]
+    assert await ids(client, "events", during="nxr.[11,15)") == [2, 3]
     assert await ids(client, "events", during="adj.[10,20)") == [1, 2]
     assert await ids(client, "events", during="ov.[5,25)") == [1, 2]
     assert await ids(client, "events", during="cs.[5,6)") == [1]
     assert await ids(client, "events", labels="cs.{a}") == [1]
 
 
-async def test_is_unknown_false_true(client: httpx.AsyncClient) -> None:
+async def test_is_trilean(client: httpx.AsyncClient) -> None:
+    assert await ids(client, "events", active="is.true") == [1]
+    assert await ids(client, "events", active="is.false") == [2]
+    assert await ids(client, "events", active="is.unknown") == [3]
+    assert await ids(client, "events", active="not.is.true") == [2, 3]
+    assert await ids(client, "events", active="is.null") == [3]
+
+
+async def test_or_with_is_null(client: httpx.AsyncClient) -> None:
     r = await client.get(
         "/rest/v1/films", params=[("select", "id"), ("or", "(year.is.null,id.eq.1)")]
     )

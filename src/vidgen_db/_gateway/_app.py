@@ -154,7 +154,11 @@ class Gateway:
                     check=AsyncConnectionPool.check_connection,
                     open=False,
                 )
-                await pool.open(wait=True, timeout=self.config.pool_timeout)
+                try:
+                    await pool.open(wait=True, timeout=self.config.pool_timeout)
+                except BaseException:
+                    await pool.close()
+                    raise
                 self._pool = pool
             if self._cache is None:
                 await self._load_cache()
@@ -249,7 +253,15 @@ class Gateway:
         self._check_apikey(request)
         method = request.method.upper()
         role, claims, authenticated = self._authenticate(request)
-        await self.open()
+        try:
+            await self.open()
+        except (PoolTimeout, psycopg.OperationalError) as err:
+            raise ApiError(
+                503,
+                "PGRST002",
+                "Could not query the database for the schema cache. Retrying.",
+                str(err) or None,
+            ) from None
         segments = [s for s in rest.split("/") if s] if rest else []
         schema = self._schema_for(request, method)
         prefs = parse_preferences(request.headers.getlist("prefer"))
