@@ -164,6 +164,7 @@ async def test_order(client: httpx.AsyncClient) -> None:
 
 async def test_limit_offset_and_content_range(client: httpx.AsyncClient) -> None:
     r = await get(client, "films", select="id", order="id", limit="2", offset="1")
+    assert r.headers["content-location"] == "/films?limit=2&offset=1&order=id&select=id"
     assert [x["id"] for x in r.json()] == [2, 3]
     assert r.headers["content-range"] == "1-2/*"
     assert r.status_code == 200

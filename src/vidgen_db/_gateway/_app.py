@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg import AsyncConnection, sql
@@ -576,6 +576,10 @@ class Gateway:
             qualified(relation.schema, relation.name),
             pq.select,
             pq,
+        )
+        canonical = urlencode(sorted(ctx.params, key=lambda kv: kv[0]))
+        ctx.headers["Content-Location"] = f"/{relation.name}" + (
+            f"?{canonical}" if canonical else ""
         )
         return await self._run_read(ctx, media, b, node, read_only=True, body_mode=None)
 

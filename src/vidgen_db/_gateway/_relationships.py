@@ -124,9 +124,8 @@ def _many_to_many(cache: SchemaCache, source: Relation, target: Relation) -> lis
             for f2 in fks:
                 if f2 is f1 or f2.ref_table != target.name:
                     continue
-                key = set(f1.columns) | set(f2.columns)
-                if not any(key <= set(u) for u in junction.uniques):
-                    continue
+                if not (set(f1.columns) | set(f2.columns)) <= set(junction.pk):
+                    continue  # PostgREST: both foreign keys must be part of the primary key
                 out.append(
                     Relationship(
                         source,
