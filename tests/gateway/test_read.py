@@ -147,6 +147,14 @@ async def test_logic_trees(client: httpx.AsyncClient) -> None:
     assert await ids(client, "films", **{"or": '(title.eq."Lady Bird",title.like.*une)'}) == [2, 3]
     assert await ids(client, "films", **{"or": "(meta->>lang.eq.fr,tags.cs.{comedy})"}) == [1, 5]
     assert await ids(client, "films", **{"or": "(title.fts.dune,title.ilike.*bird*)"}) == [2, 3]
+    assert await ids(client, "films", **{"or": "(tags.cs.{comedy,fantasy},id.eq.4)"}) == [1, 4]
+    assert await ids(client, "films", **{"or": '(tags.ov.{"comedy",scifi},id.eq.2)'}) == [
+        1,
+        2,
+        3,
+        4,
+    ]
+    assert await ids(client, "events", **{"or": '(during.cs."[41,42)",id.eq.1)'}) == [1, 3]
 
 
 async def test_order(client: httpx.AsyncClient) -> None:

@@ -339,9 +339,10 @@ def parse_columns(text: str) -> list[str]:
 
 
 def _split_top(text: str, sc: _Scanner) -> list[str]:
-    """Split on commas outside parentheses and double quotes."""
+    """Split on commas outside parentheses, braces and double quotes."""
     parts: list[str] = []
     depth = 0
+    braces = 0
     quoted = False
     start = 0
     i = 0
@@ -361,7 +362,11 @@ def _split_top(text: str, sc: _Scanner) -> list[str]:
             if depth < 0:
                 sc.pos = i
                 raise sc.error("balanced parentheses")
-        elif ch == "," and depth == 0:
+        elif ch == "{":
+            braces += 1
+        elif ch == "}":
+            braces = max(braces - 1, 0)
+        elif ch == "," and depth == 0 and braces == 0:
             parts.append(text[start:i])
             start = i + 1
         i += 1
