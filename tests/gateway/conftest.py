@@ -126,6 +126,9 @@ begin
   perform set_config('response.status', '202', true);
   return 1;
 end $$;
+create type mood as enum ('happy', 'sad');
+create function mood_of(m mood, tags text[] default '{}') returns text language sql immutable
+  as $$ select m::text || ':' || array_length(tags, 1)::text $$;
 create function overloaded(a int) returns int language sql immutable as $$ select a $$;
 create function overloaded(a text) returns text language sql immutable as $$ select a $$;
 create function sum_all(variadic nums int[]) returns int language sql immutable
@@ -138,6 +141,8 @@ create function item_label(items) returns text language sql stable
 
 create schema gw_other;
 create table gw_other.things (id int primary key, label text);
+create function gw_other.echo_label(label text) returns text language sql immutable
+  as $$ select 'other:' || label $$;
 insert into gw_other.things values (1, 'other-schema thing');
 
 insert into directors values (1, 'Greta Gerwig'), (2, 'Denis Villeneuve'), (3, 'Nobody');

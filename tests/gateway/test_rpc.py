@@ -233,3 +233,21 @@ async def test_head_options_and_columns(client: httpx.AsyncClient) -> None:
         json={"y": 2021, "max_n": 0, "unrelated": True},
     )
     assert r.json() == [{"id": 1}, {"id": 3}]
+
+
+async def test_enum_array_arguments_and_other_schema(client: httpx.AsyncClient) -> None:
+    r = await client.post("/rest/v1/rpc/mood_of", json={"m": "sad", "tags": ["a", "b"]})
+    assert r.json() == "sad:2"
+    r = await client.get("/rest/v1/rpc/mood_of", params={"m": "happy", "tags": "{x}"})
+    assert r.json() == "happy:1"
+    r = await client.post("/rest/v1/rpc/mood_of", json={"m": "angry"})
+    assert r.status_code == 400
+    assert r.json()["code"] == "22P02"
+    r = await client.post(
+        "/rest/v1/rpc/echo_label", json={"label": "x"}, headers={"Content-Profile": "gw_other"}
+    )
+    assert r.json() == "other:x"
+    r = await client.get(
+        "/rest/v1/rpc/echo_label", params={"label": "y"}, headers={"Accept-Profile": "gw_other"}
+    )
+    assert r.json() == "other:y"

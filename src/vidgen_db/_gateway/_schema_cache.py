@@ -292,7 +292,16 @@ def _view_keys(
 
 
 async def load_schema_cache(conn: AsyncConnection[Any], schemas: Sequence[str]) -> SchemaCache:
-    """Read the catalog for ``schemas`` (all relations and functions, whatever their grants)."""
+    """Read the catalog for ``schemas`` (all relations and functions, whatever their grants).
+
+    Runs with an empty ``search_path`` so that type names come out schema-qualified.
+    """
+    async with conn.transaction():
+        await conn.execute("SET LOCAL search_path TO ''")
+        return await _load(conn, schemas)
+
+
+async def _load(conn: AsyncConnection[Any], schemas: Sequence[str]) -> SchemaCache:
     params = {"schemas": list(schemas)}
     relations: dict[tuple[str, str], Relation] = {}
     cur = await conn.execute(_RELATIONS_SQL, params)
