@@ -414,3 +414,19 @@ async def test_location_only_for_a_single_row(
     )
     assert r.status_code == 201
     assert "location" not in r.headers
+
+
+async def test_post_filters_apply_to_the_representation(
+    client: httpx.AsyncClient, user: dict[str, str]
+) -> None:
+    a, b = uniq("rep"), uniq("rep")
+    r = await client.post(
+        "/rest/v1/items",
+        params={"select": "name", "qty": "gt.1"},
+        json=[{"name": a, "qty": 1}, {"name": b, "qty": 2}],
+        headers={"Prefer": "return=representation", **user},
+    )
+    assert r.status_code == 201
+    assert r.json() == [{"name": b}]
+    r = await client.get("/rest/v1/items", params={"name": f"in.({a},{b})", "select": "name"})
+    assert len(r.json()) == 2  # both rows were inserted

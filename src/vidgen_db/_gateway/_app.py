@@ -678,25 +678,28 @@ class Gateway:
         return columns
 
     def _returning(
-        self, ctx: _Ctx, relation: Relation, b: Builder, pq: ParsedQuery, write_node: ReadNode
+        self, ctx: _Ctx, relation: Relation, b: Builder, pq: ParsedQuery, root: NodeParams
     ) -> tuple[sql.Composable, sql.Composable | None, Literal["all", "pk", "none"]]:
+        """The RETURNING clause and, for ``return=representation``, the read over its rows.
+
+        ``root`` holds the top-level parameters that apply to the representation (for POST
+        its filters; PATCH/DELETE filters already chose the rows).
+        """
         ret = ctx.prefs.return_
         if ret == "representation":
-            read_params = NodeParams()
-            pq.by_path[()] = read_params
+            pq.by_path[()] = root
             node = self._build_node(
                 b, ctx, relation.name, relation, sql.SQL("pgrst_source"), pq.select, pq
             )
-            # embedded parameters were consumed by the representation node
             return returning_sql(relation.name, "all"), node_sql(b, node), "all"
         if ret == "headers-only" and relation.pk and ctx.method == "POST":
             return returning_sql(relation.name, relation.pk), None, "pk"
-        del write_node
         return returning_sql(relation.name, "none"), None, "none"
 
-    def _split_root(self, pq: ParsedQuery) -> NodeParams:
-        root = pq.by_path.pop((), NodeParams())
-        return root
+    @staticmethod
+    def _split_root(pq: ParsedQuery) -> NodeParams:
+        """Take the top-level node parameters out of the parsed query."""
+        return pq.by_path.pop((), NodeParams())
 
     async def _insert(self, ctx: _Ctx, relation: Relation) -> Response:
         ctx.kind = "insert"
@@ -711,8 +714,7 @@ class Gateway:
             raise ApiError(400, "PGRST102", "Empty or invalid json")
         pq = parse_query(ctx.params)
         root = self._split_root(pq)
-        if root.conditions or root.limit is not None or root.offset is not None:
-            pass  # PostgREST ignores filters on POST
+        root.limit = root.offset = None
         columns = self._payload_columns(relation, pq, rows)
         prefs = ctx.prefs
         row_keys: list[set[str]] | None = None
@@ -734,10 +736,7 @@ class Gateway:
             conflict = (kind, targets)
             ctx.resolution_applies = bool(targets)
         b = Builder()
-        dummy = ReadNode(
-            ctx.schema, relation.name, relation, sql.SQL(""), relation.name, [], NodeParams()
-        )
-        returning, read_sql, ret_kind = self._returning(ctx, relation, b, pq, dummy)
+        returning, read_sql, ret_kind = self._returning(ctx, relation, b, pq, root)
         if is_array and not rows:
             mutation: sql.Composable = sql.SQL("SELECT * FROM {} WHERE FALSE").format(
                 qualified(relation.schema, relation.name)
@@ -750,7 +749,7 @@ class Gateway:
             )
         if ret_kind == "pk":
             read_sql = sql.SQL("SELECT * FROM pgrst_source")
-        return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, 201, ret_kind)
+        return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, ret_kind)
 
     async def _run_mutation(
         self,
@@ -760,7 +759,6 @@ class Gateway:
         mutation: sql.Composable,
         read_sql: sql.Composable | None,
         relation: Relation,
-        success_status: int,
         ret_kind: Literal["all", "pk", "none"],
     ) -> Response:
         mode: BodyMode = self._body_mode(media) if ret_kind == "all" else "json"
@@ -840,7 +838,7 @@ class Gateway:
             if not isinstance(value, dict):
                 raise ApiError(400, "PGRST102", "Empty or invalid json")
             columns = self._payload_columns(relation, pq, [value])
-        returning, read_sql, ret_kind = self._returning(ctx, relation, b, pq, write_node)
+        returning, read_sql, ret_kind = self._returning(ctx, relation, b, pq, NodeParams())
         if ctx.method == "DELETE":
             mutation = delete_sql(b, write_node, relation, returning)
         elif columns:
@@ -849,7 +847,7 @@ class Gateway:
             mutation = sql.SQL("SELECT * FROM {} WHERE FALSE").format(
                 qualified(relation.schema, relation.name)
             )
-        return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, 200, ret_kind)
+        return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, ret_kind)
 
     async def _put(self, ctx: _Ctx, relation: Relation) -> Response:
         ctx.kind = "put"
@@ -897,20 +895,11 @@ class Gateway:
                 )
         columns = self._payload_columns(relation, pq, [value])
         b = Builder()
-        write_node = ReadNode(
-            ctx.schema,
-            relation.name,
-            relation,
-            qualified(relation.schema, relation.name),
-            relation.name,
-            [],
-            NodeParams(),
-        )
-        returning, read_sql, ret_kind = self._returning(ctx, relation, b, pq, write_node)
+        returning, read_sql, ret_kind = self._returning(ctx, relation, b, pq, NodeParams())
         mutation = insert_sql(
             b, relation, body_text, False, columns, None, ("merge", list(relation.pk)), returning
         )
-        return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, 200, ret_kind)
+        return await self._run_mutation(ctx, media, b, mutation, read_sql, relation, ret_kind)
 
     # -- functions --------------------------------------------------------------------------
 
