@@ -47,8 +47,8 @@ def main() -> None:
             python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[dev]"
         )
     if not args.tests_only:
-        run(python, "-m", "ruff", "check", "src", "tests", "benchmarks", "scripts")
-        run(python, "-m", "ruff", "format", "--check", "src", "tests", "benchmarks", "scripts")
+        run(python, "-m", "ruff", "check", "src", "tests", "benchmarks", "scripts", "tools")
+        run(python, "-m", "ruff", "format", "--check", "src", "tests", "benchmarks", "scripts", "tools")
         run(python, "-m", "mypy")
     env = dict(os.environ)
     if args.database_url:

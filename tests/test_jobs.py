@@ -80,6 +80,11 @@ def test_the_whole_pipeline_to_ready(db: Db) -> None:
     ).fetchall()
     assert steps == [(s, i + 1, "succeeded", 100, True) for i, s in enumerate(STAGES)]
     assert db.one("SELECT count(*) FROM public.job_logs WHERE job_id = %s", (job,)) == 8
+    # Completing a step again (a retried request) changes nothing.
+    assert (
+        db.service("SELECT (public.complete_job_step(%s, 'SCRIPTING')).state", (job,))
+        == "succeeded"
+    )
     # Finishing again changes nothing.
     db.service("SELECT public.finish_job(%s, 'https://elsewhere', 1)", (job,))
     assert db.job(job)["output_url"] == "https://cdn.example.com/out.mp4"

@@ -259,7 +259,8 @@ BEGIN
 END;
 $$;
 
--- A started step succeeded.
+-- A started step succeeded. Repeating it on a succeeded step returns the step unchanged
+-- (a retry after a lost response).
 CREATE FUNCTION public.complete_job_step(p_job_id uuid, p_step_name text,
                                          p_artifacts jsonb DEFAULT NULL, p_message text DEFAULT NULL)
 RETURNS public.job_steps
@@ -273,6 +274,11 @@ DECLARE
 BEGIN
   PERFORM vidgen_private.require_privileged_caller();
   v_job := vidgen_private.lock_job(p_job_id);
+  SELECT * INTO v_step FROM public.job_steps AS s
+   WHERE s.job_id = p_job_id AND s.step_name = p_step_name;
+  IF FOUND AND v_step.state = 'succeeded' THEN
+    RETURN v_step;
+  END IF;
   PERFORM vidgen_private.lock_started_step(p_job_id, p_step_name);
   UPDATE public.job_steps
      SET state = 'succeeded', progress_pct = 100, finished_at = pg_catalog.now(),

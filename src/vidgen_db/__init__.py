@@ -1,19 +1,79 @@
-"""vidgen_db: the typed data layer of the vidgen video-generation product on Supabase."""
+"""vidgen_db: the typed data layer of the vidgen video-generation product on Supabase.
 
+Clients: :class:`VidgenDB` and :class:`AsyncVidgenDB` (``.service()``, ``.for_user()``,
+``.anonymous()``, ``.from_env()``, ``.from_supabase()``). Models: :mod:`vidgen_db.models`.
+Errors: one tree rooted at :class:`VidgenDBError` (see ``vidgen_db._errors``).
+"""
+
+from ._client import AnonDB, ServiceDB, UserDB, VidgenDB
+from ._client_async import AsyncAnonDB, AsyncServiceDB, AsyncUserDB, AsyncVidgenDB
 from ._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    CheckViolationError,
     ConfigurationError,
+    ConflictError,
+    CreditStateError,
+    ForeignKeyViolationError,
+    IllegalJobTransitionError,
+    InsufficientCreditsError,
     MigrationEditedError,
     MigrationError,
     MigrationFailedError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RequestTimeoutError,
+    SerializationFailureError,
+    ServerError,
+    ServiceUnavailableError,
+    TransientError,
+    UniqueViolationError,
     VidgenDBError,
 )
+from ._retry import RetryPolicy, retry_options
+from ._settings import ClientSettings, SupabaseSettings
 from ._version import __version__
+from .repos import Cursor, Page
 
 __all__ = [
+    "APIError",
+    "AnonDB",
+    "AsyncAnonDB",
+    "AsyncServiceDB",
+    "AsyncUserDB",
+    "AsyncVidgenDB",
+    "AuthenticationError",
+    "BadRequestError",
+    "CheckViolationError",
+    "ClientSettings",
     "ConfigurationError",
+    "ConflictError",
+    "CreditStateError",
+    "Cursor",
+    "ForeignKeyViolationError",
+    "IllegalJobTransitionError",
+    "InsufficientCreditsError",
     "MigrationEditedError",
     "MigrationError",
     "MigrationFailedError",
+    "NetworkError",
+    "NotFoundError",
+    "Page",
+    "PermissionDeniedError",
+    "RequestTimeoutError",
+    "RetryPolicy",
+    "SerializationFailureError",
+    "ServerError",
+    "ServiceDB",
+    "ServiceUnavailableError",
+    "SupabaseSettings",
+    "TransientError",
+    "UniqueViolationError",
+    "UserDB",
+    "VidgenDB",
     "VidgenDBError",
     "__version__",
+    "retry_options",
 ]

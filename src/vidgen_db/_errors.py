@@ -3,19 +3,59 @@
 Every error the SDK raises derives from one root, so callers can catch it in one place::
 
     VidgenDBError
-     ├── ConfigurationError     bad settings: missing database URL, unusable option
-     └── MigrationError         a migration could not be applied or the history disagrees
-          ├── MigrationEditedError   an applied migration file was changed afterwards
-          └── MigrationFailedError   a statement failed; the database is left as it was
+     ├── ConfigurationError            bad settings: a missing URL, a key of the wrong kind
+     ├── MigrationError                a migration could not be applied or the history disagrees
+     │    ├── MigrationEditedError     an applied migration file was changed afterwards
+     │    └── MigrationFailedError     a statement failed; the database is left as it was
+     └── APIError                      the data API (PostgREST) refused a request
+          ├── BadRequestError          400: malformed input the database refused
+          │    └── CheckViolationError       23514: a CHECK constraint
+          ├── AuthenticationError      401: missing, invalid or expired JWT
+          ├── PermissionDeniedError    403: RLS or grants (42501)
+          ├── NotFoundError            404: no such row, user, job, table or function
+          ├── ConflictError            409
+          │    ├── UniqueViolationError        23505
+          │    ├── ForeignKeyViolationError    23503
+          │    ├── CreditStateError            the job's credits are not in a state for this
+          │    └── IllegalJobTransitionError   a job status move the pipeline forbids
+          ├── InsufficientCreditsError the balance is too low
+          ├── ServerError              500 and other unexpected statuses
+          └── TransientError           worth retrying (vidgen_db retries these itself when safe)
+               ├── NetworkError              the connection failed or broke
+               ├── RequestTimeoutError       no answer in time
+               ├── ServiceUnavailableError   502, 503, 504, 520
+               └── SerializationFailureError 40001, 40P01: the transaction was rolled back
+
+An ``APIError`` carries what PostgREST said (``code``, ``message``, ``details``, ``hint``)
+and the HTTP ``status_code``. ``vidgen_db._error_mapping`` is the one place that turns
+responses and transport failures into these classes.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CheckViolationError",
     "ConfigurationError",
+    "ConflictError",
+    "CreditStateError",
+    "ForeignKeyViolationError",
+    "IllegalJobTransitionError",
+    "InsufficientCreditsError",
     "MigrationEditedError",
     "MigrationError",
     "MigrationFailedError",
+    "NetworkError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RequestTimeoutError",
+    "SerializationFailureError",
+    "ServerError",
+    "ServiceUnavailableError",
+    "TransientError",
+    "UniqueViolationError",
     "VidgenDBError",
 ]
 
@@ -62,3 +102,115 @@ class MigrationFailedError(MigrationError):
             f"[{sqlstate or 'no SQLSTATE'}] {message.strip()}\n  statement: {preview}\n"
             "  the migration was rolled back; the database is as it was before it"
         )
+
+
+class APIError(VidgenDBError):
+    """The data API refused a request, or could not be reached.
+
+    ``code`` is the SQLSTATE or PostgREST code (``"23505"``, ``"PGRST116"``, ``"VG101"``),
+    ``None`` when the response had none (a proxy's HTML error page, a network failure).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: str | None = None,
+        hint: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        self.message = message
+        self.code = code
+        self.details = details
+        self.hint = hint
+        self.status_code = status_code
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.status_code is not None:
+            parts.append(f"HTTP {self.status_code}")
+        if self.code:
+            parts.append(self.code)
+        prefix = f"[{' '.join(parts)}] " if parts else ""
+        text = prefix + self.message
+        if self.details:
+            text += f" (details: {self.details})"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, code={self.code!r}, "
+            f"status_code={self.status_code!r})"
+        )
+
+
+class BadRequestError(APIError):
+    """The request or its values were refused as invalid (HTTP 400)."""
+
+
+class CheckViolationError(BadRequestError):
+    """A value broke a CHECK constraint (SQLSTATE 23514)."""
+
+
+class AuthenticationError(APIError):
+    """The JWT was missing, invalid or expired (HTTP 401)."""
+
+
+class PermissionDeniedError(APIError):
+    """Row level security or a grant refused the request (42501, HTTP 401/403)."""
+
+
+class NotFoundError(APIError):
+    """No such row, user, job, table or function."""
+
+
+class ConflictError(APIError):
+    """The request conflicts with the database's current state (HTTP 409)."""
+
+
+class UniqueViolationError(ConflictError):
+    """A row with the same key exists (SQLSTATE 23505)."""
+
+
+class ForeignKeyViolationError(ConflictError):
+    """A referenced row does not exist, or is still referenced (SQLSTATE 23503)."""
+
+
+class CreditStateError(ConflictError):
+    """A job's credits are not in a state for this (already settled or refunded, ...)."""
+
+
+class IllegalJobTransitionError(ConflictError):
+    """A job status move the pipeline forbids (VG201)."""
+
+
+class InsufficientCreditsError(APIError):
+    """The user's balance is too low (VG101)."""
+
+
+class ServerError(APIError):
+    """The server failed in a way not worth retrying blindly (HTTP 5xx)."""
+
+
+class TransientError(APIError):
+    """A failure worth retrying; vidgen_db already retried it when that was safe."""
+
+
+class NetworkError(TransientError):
+    """The connection could not be made, or broke."""
+
+
+class RequestTimeoutError(TransientError):
+    """No answer in time."""
+
+
+class ServiceUnavailableError(TransientError):
+    """A gateway or the API was unavailable (HTTP 502, 503, 504, 520)."""
+
+
+class SerializationFailureError(TransientError):
+    """The transaction was rolled back by a serialization failure or deadlock."""

@@ -1,0 +1,208 @@
+# Generated from src/vidgen_db/_client_async.py by tools/async_to_sync.py: do not edit.
+# Change the async source and run `python tools/async_to_sync.py`.
+"""The async clients: how the API service, the worker and scripts reach the database.
+
+Build one with a class method of :class:`VidgenDB`:
+
+* ``VidgenDB.service(url, service_key)`` -> :class:`ServiceDB`: the service role,
+  RLS bypassed (the worker, scripts); it alone offers the service-only operations.
+* ``VidgenDB.for_user(url, anon_key, access_token)`` -> :class:`UserDB`: acts as
+  the signed-in user, RLS enforced (the API service, per request).
+* ``VidgenDB.anonymous(url, anon_key)`` -> :class:`AnonDB`: a visitor, who may
+  only store a draft prompt; ``.as_user(token)`` derives user clients sharing its pool.
+* ``VidgenDB.from_env()`` and ``VidgenDB.from_supabase(client)``.
+
+A key of the wrong kind is refused at construction. Each client owns one HTTP
+connection pool; close it with ``db.close()`` or ``with``.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+import httpx
+from postgrest import SyncPostgrestClient
+
+from ._errors import ConfigurationError
+from ._http import create_async_http_client
+from ._keys import KeyKind, classify_api_key, jwt_claims, require_access_token, require_key
+from ._settings import ClientSettings, SupabaseSettings
+from .repos._projects import Projects
+
+__all__ = ["AnonDB", "ServiceDB", "UserDB", "VidgenDB"]
+
+
+def _check_url(url: str) -> str:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise ConfigurationError(
+            "url must be the project's http(s) URL, e.g. https://<ref>.supabase.co"
+        )
+    return str(url).rstrip("/")
+
+
+class VidgenDB:
+    """Base of the async clients (see the module docstring for how to build one)."""
+
+    role: str = ""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        bearer: str,
+        *,
+        settings: ClientSettings | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._url = _check_url(url)
+        self._settings = settings or ClientSettings()
+        self._owns_http = http_client is None
+        self._http = http_client or create_async_http_client(
+            self._settings.retry_policy(), self._settings.http_timeout(), transport
+        )
+        self._api_key = api_key
+        self._rest = SyncPostgrestClient(
+            f"{self._url}/rest/v1",
+            headers={"apikey": api_key, "Authorization": f"Bearer {bearer}"},
+            http_client=self._http,
+            retry_enabled=False,
+        )
+
+    # -- construction --------------------------------------------------------------------
+
+    @classmethod
+    def service(cls, url: str, service_key: str, **options: Any) -> ServiceDB:
+        """A client with the service role (RLS bypassed): the worker and scripts."""
+        key = require_key(service_key, KeyKind.SERVICE, "service_key")
+        return ServiceDB(url, key, key, **options)
+
+    @classmethod
+    def for_user(cls, url: str, anon_key: str, access_token: str, **options: Any) -> UserDB:
+        """A client acting as the signed-in user whose JWT is ``access_token`` (RLS applies)."""
+        key = require_key(anon_key, KeyKind.ANON, "anon_key")
+        token = require_access_token(access_token)
+        return UserDB(url, key, token, **options)
+
+    @classmethod
+    def anonymous(cls, url: str, anon_key: str, **options: Any) -> AnonDB:
+        """A client for visitors who have not signed up (drafts only)."""
+        key = require_key(anon_key, KeyKind.ANON, "anon_key")
+        return AnonDB(url, key, key, **options)
+
+    @classmethod
+    def from_env(cls, *, access_token: str | None = None, **options: Any) -> VidgenDB:
+        """From ``SUPABASE_URL`` and, with ``access_token``, ``SUPABASE_ANON_KEY`` (a user
+        client); without it, ``SUPABASE_SERVICE_ROLE_KEY`` (the service client)."""
+        env = SupabaseSettings()
+        if not env.url:
+            raise ConfigurationError("SUPABASE_URL is not set")
+        options.setdefault("settings", ClientSettings())
+        if access_token is not None:
+            if env.anon_key is None:
+                raise ConfigurationError("SUPABASE_ANON_KEY is not set")
+            return cls.for_user(env.url, env.anon_key.get_secret_value(), access_token, **options)
+        if env.service_role_key is None:
+            raise ConfigurationError(
+                "SUPABASE_SERVICE_ROLE_KEY is not set (pass access_token for a user client)"
+            )
+        return cls.service(env.url, env.service_role_key.get_secret_value(), **options)
+
+    @classmethod
+    def from_supabase(
+        cls, client: Any, *, access_token: str | None = None, **options: Any
+    ) -> VidgenDB:
+        """Wrap a supabase-py client the application already has: its URL and key are
+        reused (with a pool of vidgen_db's own). A service-role key gives the service
+        client; an anon key gives a user client for ``access_token``, or an anonymous one."""
+        url = str(getattr(client, "supabase_url", "") or "")
+        key = str(getattr(client, "supabase_key", "") or "")
+        if not url or not key:
+            raise ConfigurationError("that does not look like a supabase-py client (no URL or key)")
+        if require_any_key(key) is KeyKind.SERVICE:
+            if access_token is not None:
+                raise ConfigurationError(
+                    "the supabase client has a service-role key: a user's access_token would be "
+                    "ignored; wrap a client built with the anon key instead"
+                )
+            return cls.service(url, key, **options)
+        if access_token is not None:
+            return cls.for_user(url, key, access_token, **options)
+        return cls.anonymous(url, key, **options)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection pool (if this client owns it)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self._url!r}, role={self.role!r})"
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+
+def require_any_key(key: str) -> KeyKind:
+    """The kind of a key that must be one or the other."""
+    kind = classify_api_key(key)
+    if kind is None:
+        raise ConfigurationError(
+            "the supabase client's key is neither an anon nor a service-role key"
+        )
+    return kind
+
+
+class AnonDB(VidgenDB):
+    """A visitor (the anon role): may store a draft prompt, nothing else."""
+
+    role = "anon"
+
+    def as_user(self, access_token: str) -> UserDB:
+        """A user client for ``access_token`` sharing this client's connection pool."""
+        token = require_access_token(access_token)
+        return UserDB(
+            self._url, self._api_key, token, settings=self._settings, http_client=self._http
+        )
+
+
+class UserDB(VidgenDB):
+    """Acts as one signed-in user: row level security applies to everything."""
+
+    role = "authenticated"
+
+    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+        super().__init__(url, api_key, bearer, **options)
+        claims = jwt_claims(bearer) or {}
+        self.user_id: UUID = UUID(str(claims.get("sub")))
+        self.projects = Projects(self._rest, self.user_id)
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"{name}(url={self._url!r}, role='authenticated', user_id='{self.user_id}')"
+
+
+class ServiceDB(VidgenDB):
+    """The service role: RLS bypassed; offers the service-only operations."""
+
+    role = "service_role"
+
+    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+        super().__init__(url, api_key, bearer, **options)
+        self.projects = Projects(self._rest, None)

@@ -1,0 +1,104 @@
+"""Building clients: keys of the wrong kind are refused, secrets never shown."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from jwts import anon_key, make_jwt, service_key, user_token
+from vidgen_db import AsyncVidgenDB, ConfigurationError, VidgenDB
+from vidgen_db._client import AnonDB, ServiceDB, UserDB
+
+URL = "https://project.supabase.co"
+
+
+@pytest.mark.parametrize("factory", [VidgenDB, AsyncVidgenDB])
+def test_each_constructor_checks_its_key(factory: type) -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"service_key must be a service-role .* but it is an anon"
+    ):
+        factory.service(URL, anon_key())
+    with pytest.raises(
+        ConfigurationError, match=r"anon_key must be an anon .* but it is a service-role"
+    ):
+        factory.for_user(URL, service_key(), user_token())
+    with pytest.raises(
+        ConfigurationError,
+        match="access_token must be a user's access token, but it is a service-role",
+    ):
+        factory.for_user(URL, anon_key(), service_key())
+    with pytest.raises(
+        ConfigurationError, match=r"anon_key must be an anon .* but it is a user.s access token"
+    ):
+        factory.anonymous(URL, user_token())
+    with pytest.raises(ConfigurationError, match="neither"):
+        factory.service(URL, "not-a-key")
+
+
+def test_new_style_api_keys_are_recognised() -> None:
+    db = VidgenDB.service(URL, "sb_secret_" + "x" * 20)
+    assert isinstance(db, ServiceDB)
+    db.close()
+    with pytest.raises(ConfigurationError, match="but it is an anon"):
+        VidgenDB.service(URL, "sb_publishable_" + "x" * 20)
+
+
+def test_user_client_knows_its_user_and_hides_secrets() -> None:
+    user_id = uuid.uuid4()
+    key, token = anon_key(), user_token(user_id)
+    with VidgenDB.for_user(URL, key, token) as db:
+        assert isinstance(db, UserDB)
+        assert db.user_id == user_id
+        text = repr(db) + str(db)
+        assert key not in text and token not in text
+        assert str(user_id) in text
+
+
+def test_user_clients_share_the_anonymous_clients_pool() -> None:
+    with VidgenDB.anonymous(URL, anon_key()) as visitor:
+        assert isinstance(visitor, AnonDB)
+        user = visitor.as_user(user_token())
+        assert user._http is visitor._http
+        user.close()  # does not close the shared pool
+        assert not visitor._http.is_closed
+
+
+def test_token_claims_are_checked() -> None:
+    with pytest.raises(ConfigurationError, match="role 'authenticated'"):
+        VidgenDB.for_user(URL, anon_key(), make_jwt({"role": "authenticated"}))  # no sub
+    with pytest.raises(ConfigurationError, match="not a JWT"):
+        VidgenDB.for_user(URL, anon_key(), "opaque-token")
+
+
+def test_bad_urls_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="http"):
+        VidgenDB.service("project.supabase.co", service_key())
+
+
+def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SUPABASE_URL", raising=False)
+    with pytest.raises(ConfigurationError, match="SUPABASE_URL"):
+        VidgenDB.from_env()
+    monkeypatch.setenv("SUPABASE_URL", URL)
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", service_key())
+    monkeypatch.setenv("SUPABASE_ANON_KEY", anon_key())
+    monkeypatch.setenv("VIDGEN_DB_TIMEOUT", "3.5")
+    with VidgenDB.from_env() as db:
+        assert isinstance(db, ServiceDB)
+        assert db._http.timeout.read == 3.5
+    with VidgenDB.from_env(access_token=user_token()) as db:
+        assert isinstance(db, UserDB)
+
+
+def test_from_supabase_reuses_url_and_key() -> None:
+    from supabase import create_client
+
+    client = create_client(URL, service_key())
+    with VidgenDB.from_supabase(client) as db:
+        assert isinstance(db, ServiceDB)
+    anon_client = create_client(URL, anon_key())
+    with VidgenDB.from_supabase(anon_client, access_token=user_token()) as db:
+        assert isinstance(db, UserDB)
+    with VidgenDB.from_supabase(anon_client) as db:
+        assert isinstance(db, AnonDB)
