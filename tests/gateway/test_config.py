@@ -266,3 +266,22 @@ async def test_database_unreachable(gw_config: GatewayConfig) -> None:
         r = await c.get("/rest/v1/films")
         assert r.status_code == 503
         assert r.json()["code"] == "PGRST002"
+
+
+async def test_role_settings_are_applied(
+    gw_config: GatewayConfig, gw_db_url: str, make_token: MakeToken
+) -> None:
+    dbname = conninfo_to_dict(gw_db_url)["dbname"]
+    with psycopg.connect(gw_db_url, autocommit=True) as conn:
+        conn.execute(
+            f"ALTER ROLE gw_admin IN DATABASE \"{dbname}\" SET statement_timeout = '4321ms'"
+        )
+        conn.execute(
+            "create or replace function public.current_timeout() returns text language sql "
+            "stable as $$ select current_setting('statement_timeout') $$"
+        )
+    async with serve(gw_config) as c:
+        r = await c.get("/rest/v1/rpc/current_timeout", headers=bearer(make_token("gw_admin")))
+        assert r.json() == "4321ms"
+        r = await c.get("/rest/v1/rpc/current_timeout", headers=bearer(make_token("gw_user")))
+        assert r.json() != "4321ms"

@@ -375,6 +375,11 @@ class Gateway:
             await conn.execute(f"BEGIN ISOLATION LEVEL READ COMMITTED, {mode}")
             try:
                 await conn.execute(_PRELUDE, gucs)
+                settings = self.schema_cache.role_settings.get(ctx.role)
+                if settings:  # the impersonated role's own settings, as PostgREST applies them
+                    calls = ", ".join(["set_config(%s, %s, true)"] * len(settings))
+                    values = [x for item in settings.items() for x in item]
+                    await conn.execute(f"SELECT {calls}", values)
                 tz = ctx.prefs.timezone
                 if tz is not None and tz in self.schema_cache.timezones:
                     await conn.execute("SELECT set_config('timezone', %s, true)", [tz])

@@ -108,6 +108,7 @@ class SchemaCache:
     functions: dict[tuple[str, str], list[Function]]
     timezones: frozenset[str]
     computed: dict[tuple[str, str], dict[str, Function]] = field(default_factory=dict)
+    role_settings: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         return self.relations.get((schema, name))
@@ -348,4 +349,25 @@ async def _load(conn: AsyncConnection[Any], schemas: Sequence[str]) -> SchemaCac
             computed.setdefault(fn.row_param_of, {})[fn.name] = fn
     cur = await conn.execute("select name from pg_timezone_names")
     timezones = frozenset(r[0] for r in await cur.fetchall())
-    return SchemaCache(relations, fks, functions, timezones, computed)
+    return SchemaCache(relations, fks, functions, timezones, computed, await _role_settings(conn))
+
+
+_ROLE_SETTINGS_SQL = """
+select r.rolname, s.setdatabase <> 0, s.setconfig
+from pg_db_role_setting s
+join pg_roles r on r.oid = s.setrole
+where s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+order by 2
+"""
+
+
+async def _role_settings(conn: AsyncConnection[Any]) -> dict[str, dict[str, str]]:
+    """``ALTER ROLE ... [IN DATABASE ...] SET`` values, which PostgREST applies per request
+    (``SET ROLE`` alone would not); database-specific values win."""
+    out: dict[str, dict[str, str]] = {}
+    cur = await conn.execute(_ROLE_SETTINGS_SQL)
+    for role, _db_specific, config in await cur.fetchall():
+        for item in config or []:
+            key, _, value = item.partition("=")
+            out.setdefault(role, {})[key] = value
+    return out
