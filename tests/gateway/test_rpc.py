@@ -251,3 +251,15 @@ async def test_enum_array_arguments_and_other_schema(client: httpx.AsyncClient) 
         "/rest/v1/rpc/echo_label", params={"label": "y"}, headers={"Accept-Profile": "gw_other"}
     )
     assert r.json() == "other:y"
+
+
+async def test_get_with_an_unknown_argument(client: httpx.AsyncClient) -> None:
+    r = await client.get("/rest/v1/rpc/add_them", params={"a": "1", "b": "2", "c": "3"})
+    assert r.status_code == 404
+    assert r.json()["message"] == (
+        "Could not find the function public.add_them(a, b, c) in the schema cache"
+    )
+    assert r.json()["details"] == (
+        "Searched for the function public.add_them with parameters a, b, c, but no matches "
+        "were found in the schema cache."
+    )

@@ -28,8 +28,6 @@ from ._query import (
     SelectItem,
     StarItem,
     parse_columns,
-    parse_field,
-    parse_filter,
 )
 from ._request import (
     Media,
@@ -42,6 +40,7 @@ from ._request import (
     parse_query,
     parse_range_header,
 )
+from ._rpc import find_function, is_rpc_argument
 from ._schema_cache import Column, Function, Relation, SchemaCache, load_schema_cache
 from ._sqlbuild import (
     BodyMode,
@@ -908,73 +907,6 @@ class Gateway:
 
     # -- functions --------------------------------------------------------------------------
 
-    def _find_function(
-        self, ctx: _Ctx, name: str, keys: set[str], is_post: bool, body_is_object: bool
-    ) -> tuple[Function, set[str], bool]:
-        """The function to call, the argument names used and whether it takes the whole body."""
-        candidates = self.schema_cache.functions.get((ctx.schema, name), [])
-        matches: list[tuple[Function, set[str]]] = []
-        for fn in candidates:
-            names = {p.name for p in fn.params}
-            required = {p.name for p in fn.params if not p.has_default}
-            if is_post:
-                used = keys
-                if keys <= names and required <= keys:
-                    matches.append((fn, used))
-            else:
-                used = keys & names
-                if required <= used:
-                    matches.append((fn, used))
-        if is_post:
-            singles = [
-                fn
-                for fn in candidates
-                if len(fn.params) == 1
-                and fn.params[0].name == ""
-                and fn.params[0].type in ("json", "jsonb")
-            ]
-            if singles and not matches:
-                if len(singles) > 1:
-                    raise _ambiguous(singles)
-                return singles[0], set(), True
-        if not is_post and len(matches) > 1:
-            best = max(len(u) for _, u in matches)
-            matches = [(f, u) for f, u in matches if len(u) == best]
-        if len(matches) == 1:
-            return matches[0][0], matches[0][1], False
-        if len(matches) > 1:
-            raise _ambiguous([f for f, _ in matches])
-        shown = sorted(keys)
-        func = f"{ctx.schema}.{name}"
-        if shown:
-            plural = "s" if len(shown) > 1 else ""
-            prms = f" with parameter{plural} " + ", ".join(shown)
-            sig = f"{func}({', '.join(shown)})"
-        else:
-            prms = " without parameters"
-            sig = f"{func} without parameters"
-        if is_post:
-            prms += " or with a single unnamed json/jsonb parameter"
-        hint: str | None = None
-        if candidates:
-            alts = sorted(
-                {"(" + ", ".join(sorted(p.name for p in f.params)) + ")" for f in candidates}
-            )
-            hint = f"Perhaps you meant to call the function {func}{alts[0]}"
-        else:
-            fn_names = [n for (s, n) in self.schema_cache.functions if s == ctx.schema]
-            close = difflib.get_close_matches(name, fn_names, n=1, cutoff=0.75)
-            if close:
-                hint = f"Perhaps you meant to call the function {ctx.schema}.{close[0]}"
-        raise ApiError(
-            404,
-            "PGRST202",
-            f"Could not find the function {sig} in the schema cache",
-            f"Searched for the function {func}{prms}, but no matches were found in the schema "
-            "cache.",
-            hint,
-        )
-
     async def _rpc(self, ctx: _Ctx, name: str) -> Response:
         method = ctx.method
         if method not in ("GET", "HEAD", "POST"):
@@ -994,14 +926,16 @@ class Gateway:
             columns = next((v for k, v in ctx.params if k == "columns"), None)
             if columns is not None and isinstance(value, dict):
                 keys = set(parse_columns(columns))
-            fn, used, single = self._find_function(ctx, name, keys, True, isinstance(value, dict))
+            fn, single = find_function(self.schema_cache, ctx.schema, name, keys, True)
+            used = set() if single else keys
             if not single and not isinstance(value, dict):
                 raise ApiError(400, "PGRST102", "Empty or invalid json")
             rest = ctx.params
         else:
-            arg_items = [(k, v) for k, v in ctx.params if _is_rpc_argument(k, v)]
+            arg_items = [(k, v) for k, v in ctx.params if is_rpc_argument(k, v)]
             keys = {k for k, _ in arg_items}
-            fn, used, single = self._find_function(ctx, name, keys, False, True)
+            fn, single = find_function(self.schema_cache, ctx.schema, name, keys, False)
+            used = keys
             args: dict[str, Any] = {}
             variadic = {p.name for p in fn.params if p.variadic}
             for k, v in arg_items:
@@ -1010,7 +944,7 @@ class Gateway:
                 else:
                     args[k] = v
             args_json = json.dumps(args)
-            rest = [(k, v) for k, v in ctx.params if not _is_rpc_argument(k, v)]
+            rest = [(k, v) for k, v in ctx.params if not is_rpc_argument(k, v)]
         read_only = not is_post or fn.read_only
         ctx.params = rest
         b = Builder()
@@ -1092,19 +1026,6 @@ class Gateway:
             self._check_max_affected(ctx, affected)
 
 
-def _is_rpc_argument(key: str, value: str) -> bool:
-    """On ``GET /rpc``, a parameter whose value is not a filter is a function argument."""
-    if key in ("select", "columns", "on_conflict") or "." in key:
-        return False
-    if key in ("order", "limit", "offset", "and", "or"):
-        return False
-    try:
-        parse_filter(parse_field(key), value)
-    except ApiError:
-        return True
-    return False
-
-
 def _preference_applied(ctx: _Ctx) -> str:
     """The Preference-Applied header: the preferences honoured, in PostgREST's order."""
     p = ctx.prefs
@@ -1140,18 +1061,6 @@ def _singular_error(n: int) -> ApiError:
         "PGRST116",
         "Cannot coerce the result to a single JSON object",
         f"The result contains {n} rows",
-    )
-
-
-def _ambiguous(fns: list[Function]) -> ApiError:
-    return ApiError(
-        300,
-        "PGRST203",
-        "Could not choose the best candidate function between: "
-        + ", ".join(f.signature() for f in fns),
-        None,
-        "Try renaming the parameters or the function itself in the database so function "
-        "overloading can be resolved",
     )
 
 
