@@ -285,3 +285,40 @@ async def test_role_settings_are_applied(
         assert r.json() == "4321ms"
         r = await c.get("/rest/v1/rpc/current_timeout", headers=bearer(make_token("gw_user")))
         assert r.json() != "4321ms"
+
+
+async def test_aggregates_when_enabled(gw_config: GatewayConfig) -> None:
+    async with serve(gw_config, aggregates_enabled=True) as c:
+        r = await c.get("/rest/v1/films", params={"select": "count()"})
+        assert r.json() == [{"count": 5}]
+        r = await c.get(
+            "/rest/v1/films",
+            params={"select": "director_id,n:count(),best:rating.max()", "order": "director_id"},
+        )
+        assert r.json() == [
+            {"director_id": 1, "n": 2, "best": 7.4},
+            {"director_id": 2, "n": 2, "best": 8.0},
+            {"director_id": None, "n": 1, "best": None},
+        ]
+        r = await c.get(
+            "/rest/v1/films",
+            params={"select": "rating::int.sum()::text,year.avg()::int", "id": "lt.3"},
+        )
+        assert r.json() == [{"sum": "14", "avg": 2020}]
+        r = await c.get(
+            "/rest/v1/directors", params={"select": "name,films(count())", "order": "id"}
+        )
+        assert r.json() == [
+            {"name": "Greta Gerwig", "films": [{"count": 2}]},
+            {"name": "Denis Villeneuve", "films": [{"count": 2}]},
+            {"name": "Nobody", "films": [{"count": 0}]},
+        ]
+        r = await c.get(
+            "/rest/v1/films",
+            params={"select": "director_id,count()", "director_id": "not.is.null"},
+            headers={"Prefer": "count=exact"},
+        )
+        assert r.headers["content-range"] == "0-1/2"
+        r = await c.get("/rest/v1/films", params={"select": "*,count()"})
+        assert r.status_code == 400
+        assert r.json()["code"] == "PGRST127"

@@ -27,6 +27,7 @@ from ._query import (
     NodeParams,
     SelectItem,
     StarItem,
+    has_aggregates,
     parse_columns,
 )
 from ._request import (
@@ -465,6 +466,8 @@ class Gateway:
         items: list[SelectItem],
         pq: ParsedQuery,
     ) -> ReadNode:
+        if not self.config.aggregates_enabled and has_aggregates(items):
+            raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
         node = build_read_node(
             b, self.schema_cache, ctx.schema, name, relation, from_sql, name, items, pq.by_path
         )

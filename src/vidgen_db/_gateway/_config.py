@@ -35,6 +35,7 @@ class GatewayConfig:
     api_keys: frozenset[str] | None = None
     extra_search_path: Sequence[str] = ("public",)
     plan_enabled: bool = False
+    aggregates_enabled: bool = False
     tx_end: TxEnd = "commit"
     pre_request: str | None = None
     db_channel: str | None = "pgrst"

@@ -9,6 +9,7 @@ from typing import Literal
 from ._errors import ApiError, query_param_error
 
 __all__ = [
+    "AggregateItem",
     "ColumnItem",
     "Condition",
     "EmbedItem",
@@ -20,6 +21,7 @@ __all__ = [
     "OrderTerm",
     "SelectItem",
     "StarItem",
+    "has_aggregates",
     "parse_columns",
     "parse_field",
     "parse_filter",
@@ -117,7 +119,29 @@ class EmbedItem:
         return self.alias or self.target
 
 
-SelectItem = StarItem | ColumnItem | EmbedItem
+@dataclass
+class AggregateItem:
+    """``count()``, ``alias:col::cast.sum()::cast`` (only with aggregates enabled)."""
+
+    func: str
+    field: Field | None
+    alias: str | None = None
+    cast_in: str | None = None
+    cast_out: str | None = None
+
+    def output_name(self) -> str:
+        return self.alias or self.func
+
+
+SelectItem = StarItem | ColumnItem | EmbedItem | AggregateItem
+
+
+def has_aggregates(items: list[SelectItem]) -> bool:
+    """Whether a select list, embeds included, uses aggregate functions."""
+    return any(
+        isinstance(i, AggregateItem) or (isinstance(i, EmbedItem) and has_aggregates(i.items))
+        for i in items
+    )
 
 
 @dataclass
@@ -293,8 +317,9 @@ def _parse_item(sc: _Scanner) -> SelectItem:
                 raise sc.error('"(" after the embed hint')
         if not sc.eat("("):
             raise sc.error('"("')
-        if first in AGGREGATES and sc.peek(")") and hint is None and join is None:
-            raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
+        if first == "count" and sc.peek(")") and hint is None and join is None and not spread:
+            sc.eat(")")
+            return AggregateItem("count", None, alias, None, _parse_cast(sc))
         items = _parse_items(sc, nested=True)
         if not sc.eat(")"):
             raise sc.error('")"')
@@ -302,20 +327,22 @@ def _parse_item(sc: _Scanner) -> SelectItem:
     if spread:
         raise sc.error('"(" after the spread resource')
     path = sc.json_path(_SELECT_STOPS)
-    if sc.peek("."):
-        save = sc.pos
-        sc.eat(".")
-        word = sc.name(_SELECT_STOPS) if not sc.at_end() else ""
-        if word in AGGREGATES and sc.peek("("):
-            raise ApiError(400, "PGRST123", "Use of aggregate functions is not allowed")
-        sc.pos = save
-        raise sc.error('"," or ")"')
-    cast: str | None = None
-    if sc.eat("::"):
-        cast = sc.name(_SELECT_STOPS)
-        if not _CAST_RE.match(cast):
-            raise sc.error("a type name")
+    cast = _parse_cast(sc)
+    if sc.eat("."):
+        func = sc.name(_SELECT_STOPS) if not sc.at_end() else ""
+        if func not in AGGREGATES or not sc.eat("()"):
+            raise sc.error("an aggregate function such as sum()")
+        return AggregateItem(func, Field(first, path), alias, cast, _parse_cast(sc))
     return ColumnItem(Field(first, path), alias, cast)
+
+
+def _parse_cast(sc: _Scanner) -> str | None:
+    if not sc.eat("::"):
+        return None
+    cast = sc.name(_SELECT_STOPS)
+    if not _CAST_RE.match(cast):
+        raise sc.error("a type name")
+    return cast
 
 
 def parse_select(text: str) -> list[SelectItem]:

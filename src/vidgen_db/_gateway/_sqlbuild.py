@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from psycopg import sql
 
-from ._errors import ApiError, query_param_error
+from ._errors import ApiError, not_implemented, query_param_error
 from ._query import (
+    AggregateItem,
     ColumnItem,
     Condition,
     EmbedItem,
@@ -209,7 +210,7 @@ def node_output_names(node: ReadNode) -> list[str]:
         if isinstance(item, StarItem):
             if node.relation is not None:
                 names.extend(node.relation.columns)
-        elif isinstance(item, ColumnItem):
+        elif isinstance(item, ColumnItem | AggregateItem):
             names.append(item.output_name())
         else:
             emb = node.children[item.output_name()]
@@ -423,14 +424,31 @@ def node_sql(
     select: list[sql.Composable] = []
     joins: list[sql.Composable] = []
     where: list[sql.Composable] = []
+    group_by: list[sql.Composable] = []
+    aggregated = any(isinstance(i, AggregateItem) for i in node.items)
+    if aggregated and any(isinstance(i, StarItem | EmbedItem) for i in node.items):
+        raise not_implemented("aggregates next to '*' or an embedded resource in one select list")
     for item in node.items:
-        if isinstance(item, StarItem):
+        if isinstance(item, AggregateItem):
+            if item.field is None:
+                agg: sql.Composable = sql.SQL("count(*)")
+            else:
+                arg = field_sql(b, node.alias, item.field, node.computed)
+                if item.cast_in:
+                    arg = sql.SQL("CAST({} AS {})").format(arg, type_sql(item.cast_in))
+                agg = sql.SQL("{}({})").format(sql.SQL(item.func), arg)
+            if item.cast_out:
+                agg = sql.SQL("CAST({} AS {})").format(agg, type_sql(item.cast_out))
+            select.append(sql.SQL("{} AS {}").format(agg, ident(item.output_name())))
+        elif isinstance(item, StarItem):
             select.append(sql.SQL("{}.*").format(ident(node.alias)))
         elif isinstance(item, ColumnItem):
             expr = field_sql(b, node.alias, item.field, node.computed)
             if item.cast:
                 expr = sql.SQL("CAST({} AS {})").format(expr, type_sql(item.cast))
             select.append(sql.SQL("{} AS {}").format(expr, ident(item.output_name())))
+            if aggregated:
+                group_by.append(expr)
         else:
             emb = node.children[item.output_name()]
             child = node_sql(b, emb.node, parent=node, rel=emb.rel)
@@ -481,6 +499,8 @@ def node_sql(
     )
     if where:
         query = sql.SQL("{} WHERE {}").format(query, sql.SQL(" AND ").join(where))
+    if group_by:
+        query = sql.SQL("{} GROUP BY {}").format(query, sql.SQL(", ").join(group_by))
     if not for_count:
         order = _order_sql(b, node)
         if order:
