@@ -126,6 +126,8 @@ begin
   perform set_config('response.status', '202', true);
   return 1;
 end $$;
+create function film_years() returns setof int language sql stable
+  as $$ select year from films where year is not null order by year $$;
 create type mood as enum ('happy', 'sad');
 create function mood_of(m mood, tags text[] default '{}') returns text language sql immutable
   as $$ select m::text || ':' || array_length(tags, 1)::text $$;

@@ -278,3 +278,16 @@ async def test_embedding_a_view_without_the_key_columns(client: httpx.AsyncClien
     r = await client.get("/rest/v1/film_titles", params={"select": "title,directors(name)"})
     assert r.status_code == 400
     assert r.json()["code"] == "PGRST200"
+
+
+async def test_left_hint_junction_hint_and_embedded_offset(client: httpx.AsyncClient) -> None:
+    rows = await get(client, "films", select="id,directors!left(id)", id="eq.5")
+    assert rows == [{"id": 5, "directors": None}]
+    rows = await get(
+        client,
+        "films",
+        select="id,cast:actors!roles(name)",
+        id="eq.1",
+        **{"cast.order": "name", "cast.offset": "1"},
+    )
+    assert rows == [{"id": 1, "cast": [{"name": "Ryan Gosling"}]}]

@@ -263,3 +263,20 @@ async def test_get_with_an_unknown_argument(client: httpx.AsyncClient) -> None:
         "Searched for the function public.add_them with parameters a, b, c, but no matches "
         "were found in the schema cache."
     )
+
+
+async def test_setof_scalar_csv_and_form_body(client: httpx.AsyncClient) -> None:
+    r = await client.get("/rest/v1/rpc/film_years")
+    assert r.json() == [2016, 2017, 2021, 2023]
+    r = await client.get("/rest/v1/rpc/film_years", params={"limit": "2"})
+    assert r.json() == [2016, 2017]
+    r = await client.get(
+        "/rest/v1/rpc/film_stats", params={"order": "year"}, headers={"Accept": "text/csv"}
+    )
+    assert r.text == "year,n\n2016,1\n2017,1\n2021,1\n2023,1"
+    r = await client.post(
+        "/rest/v1/rpc/add_them",
+        content=b"a=4&b=5",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.json() == 9
