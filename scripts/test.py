@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+LINTED = ("src", "tests", "benchmarks", "scripts", "tools")
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
@@ -47,8 +48,9 @@ def main() -> None:
             python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[dev]"
         )
     if not args.tests_only:
-        run(python, "-m", "ruff", "check", "src", "tests", "benchmarks", "scripts", "tools")
-        run(python, "-m", "ruff", "format", "--check", "src", "tests", "benchmarks", "scripts", "tools")
+        run(python, "-m", "ruff", "check", *LINTED)
+        run(python, "-m", "ruff", "format", "--check", *LINTED)
+        run(python, "tools/async_to_sync.py", "--check")
         run(python, "-m", "mypy")
     env = dict(os.environ)
     if args.database_url:
