@@ -231,9 +231,54 @@ async def test_related_order(client: httpx.AsyncClient) -> None:
 async def test_spread(client: httpx.AsyncClient) -> None:
     rows = await get(client, "films", select="title,...directors(director:name)", id="eq.4")
     assert rows == [{"title": "Arrival", "director": "Denis Villeneuve"}]
-    r = await client.get("/rest/v1/directors", params={"select": "name,...films(title)"})
-    assert r.status_code == 400
-    assert r.json()["code"] == "PGRST119"
+
+
+async def test_spread_to_many(client: httpx.AsyncClient) -> None:
+    rows = await get(
+        client,
+        "directors",
+        select="name,...films(titles:title,years:year,...actors(names:name))",
+        order="id",
+        **{"films.order": "year", "films.actors.order": "name"},
+    )
+    assert rows == [
+        {
+            "name": "Greta Gerwig",
+            "titles": ["Lady Bird", "Barbie"],
+            "years": [2017, 2023],
+            "names": [["Saoirse Ronan", "Timothee Chalamet"], ["Margot Robbie", "Ryan Gosling"]],
+        },
+        {
+            "name": "Denis Villeneuve",
+            "titles": ["Arrival", "Dune"],
+            "years": [2016, 2021],
+            "names": [["Amy Adams"], ["Timothee Chalamet"]],
+        },
+        {"name": "Nobody", "titles": [], "years": [], "names": []},
+    ]
+    rows = await get(client, "directors", select="name,...films!inner(title)", order="id")
+    assert [r["name"] for r in rows] == ["Greta Gerwig", "Denis Villeneuve"]
+    rows = await get(client, "directors", select="name,...films(title)", films="is.null")
+    assert rows == [{"name": "Nobody", "title": []}]
+
+
+async def test_spread_a_join_table(client: httpx.AsyncClient) -> None:
+    rows = await get(
+        client,
+        "films",
+        select="title,cast:roles(character,...actors(name))",
+        id="eq.1",
+        **{"cast.order": "character"},
+    )
+    assert rows == [
+        {
+            "title": "Barbie",
+            "cast": [
+                {"character": "Barbie", "name": "Margot Robbie"},
+                {"character": "Ken", "name": "Ryan Gosling"},
+            ],
+        }
+    ]
 
 
 async def test_embed_on_write_representation(

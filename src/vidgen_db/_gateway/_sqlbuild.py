@@ -173,14 +173,6 @@ def build_read_node(
                 f"in the schema '{schema}', but no matches were found.",
             )
         rel = find_relationship(cache, relation, item.target, item.hint)
-        if item.spread and not rel.to_one:
-            raise ApiError(
-                400,
-                "PGRST119",
-                f"A spread operation on '{item.target}' is not possible",
-                f"'{name}' and '{item.target}' do not form a many-to-one or one-to-one "
-                "relationship",
-            )
         out = item.output_name()
         if out in node.children:
             raise query_param_error(
@@ -323,8 +315,11 @@ def condition_sql(b: Builder, node: ReadNode, cond: Condition) -> sql.Composable
 
 
 def _embed_value(emb: EmbedNode) -> sql.Composable:
+    """An expression that is NULL exactly when the embedded resource is empty."""
     if emb.rel.to_one:
         return sql.SQL("row_to_json({}.*)").format(ident(emb.lateral))
+    if emb.item.spread:
+        return sql.SQL("nullif({}.pgrst_n, 0)").format(ident(emb.lateral))
     return sql.SQL("{}.{}").format(ident(emb.lateral), ident("body"))
 
 
@@ -467,6 +462,25 @@ def node_sql(
                     select.append(
                         sql.SQL("row_to_json({}.*) AS {}").format(lat, ident(item.output_name()))
                     )
+            elif item.spread:
+                # to-many spread: every column becomes an array, correlated by position
+                names = node_output_names(emb.node)
+                aggs: list[sql.Composable] = [
+                    sql.SQL("json_agg({}.{}) AS {}").format(ident("pgrst_t"), ident(n), ident(n))
+                    for n in names
+                ]
+                aggs.append(sql.SQL("count(*) AS pgrst_n"))
+                joins.append(
+                    sql.SQL(
+                        " LEFT JOIN LATERAL (SELECT {a} FROM ({c}) AS {t}) AS {lat} ON TRUE"
+                    ).format(a=sql.SQL(", ").join(aggs), c=child, t=ident("pgrst_t"), lat=lat)
+                )
+                if item.join == "inner":
+                    where.append(sql.SQL("{}.pgrst_n > 0").format(lat))
+                select.extend(
+                    sql.SQL("coalesce({}.{}, '[]'::json) AS {}").format(lat, ident(n), ident(n))
+                    for n in names
+                )
             else:
                 joins.append(
                     sql.SQL(
