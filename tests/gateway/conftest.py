@@ -138,6 +138,10 @@ create function sum_all(variadic nums int[]) returns int language sql immutable
 
 create function title_year(films) returns text language sql stable
   as $$ select $1.title || ' (' || coalesce($1.year::text, '?') || ')' $$;
+create function top_reviews(films) returns setof reviews language sql stable
+  as $$ select * from reviews where film_id = $1.id order by stars desc, id $$;
+create function maker(films) returns setof directors rows 1 language sql stable
+  as $$ select * from directors where id = $1.director_id $$;
 create function item_label(items) returns text language sql stable
   as $$ select $1.name || ' x' || $1.qty $$;
 

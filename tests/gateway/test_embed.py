@@ -336,3 +336,30 @@ async def test_left_hint_junction_hint_and_embedded_offset(client: httpx.AsyncCl
         **{"cast.order": "name", "cast.offset": "1"},
     )
     assert rows == [{"id": 1, "cast": [{"name": "Ryan Gosling"}]}]
+
+
+async def test_computed_relationships(client: httpx.AsyncClient) -> None:
+    rows = await get(
+        client,
+        "films",
+        select="title,maker(name),top_reviews(body,stars)",
+        id="in.(1,5)",
+        order="id",
+        **{"top_reviews.limit": "1"},
+    )
+    assert rows == [
+        {
+            "title": "Barbie",
+            "maker": {"name": "Greta Gerwig"},
+            "top_reviews": [{"body": "fun", "stars": 5}],
+        },
+        {"title": "Untitled", "maker": None, "top_reviews": []},
+    ]
+    rows = await get(
+        client,
+        "films",
+        select="id,maker!inner(name)",
+        order="maker(name).desc,id",
+        **{"maker.name": "like.D*"},
+    )
+    assert [r["id"] for r in rows] == [3, 4]

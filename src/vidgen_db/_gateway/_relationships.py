@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._errors import ApiError
-from ._schema_cache import ForeignKey, Relation, SchemaCache
+from ._schema_cache import ForeignKey, Function, Relation, SchemaCache
 
 __all__ = ["Relationship", "find_relationship"]
 
@@ -33,6 +33,8 @@ class Relationship:
     target_pairs: tuple[tuple[str, str], ...] = ()
     fk_columns: tuple[str, ...] = ()
     ref_columns: tuple[str, ...] = ()
+    function: Function | None = None
+    """For a computed relationship: the function of the source row returning the target."""
 
     @property
     def to_one(self) -> bool:
@@ -155,6 +157,12 @@ def find_relationship(
     cache: SchemaCache, source: Relation, target_name: str, hint: str | None
 ) -> Relationship:
     """The one relationship an embed ``target!hint`` designates, or PGRST200/PGRST201."""
+    fn = cache.computed_relationships(source).get(target_name)
+    if fn is not None and fn.return_relation is not None:
+        target = cache.relations[fn.return_relation]
+        single = not fn.returns_set or fn.rows_estimate == 1
+        card: Cardinality = "many-to-one" if single else "one-to-many"
+        return Relationship(source, target, card, fn.name, (), function=fn)
     found = _candidates(cache, source, target_name)
     if hint is not None:
         found = [r for r in found if _matches_hint(r, hint)]

@@ -88,6 +88,7 @@ class Function:
     out_columns: tuple[Column, ...]
     volatility: str
     row_param_of: tuple[str, str] | None = None
+    rows_estimate: float = 0.0
 
     @property
     def read_only(self) -> bool:
@@ -109,6 +110,7 @@ class SchemaCache:
     timezones: frozenset[str]
     computed: dict[tuple[str, str], dict[str, Function]] = field(default_factory=dict)
     role_settings: dict[str, dict[str, str]] = field(default_factory=dict)
+    computed_rels: dict[tuple[str, str], dict[str, Function]] = field(default_factory=dict)
 
     def relation(self, schema: str, name: str) -> Relation | None:
         return self.relations.get((schema, name))
@@ -116,6 +118,10 @@ class SchemaCache:
     def computed_fields(self, relation: Relation) -> dict[str, Function]:
         """Computed columns of a relation: functions of its row type in the same schema."""
         return self.computed.get((relation.schema, relation.name), {})
+
+    def computed_relationships(self, relation: Relation) -> dict[str, Function]:
+        """Functions of a relation's row type returning rows of a table or view."""
+        return self.computed_rels.get((relation.schema, relation.name), {})
 
 
 _RELATIONS_SQL = """
@@ -166,7 +172,7 @@ select n.nspname, p.proname, p.provolatile::text, p.proretset, p.prorettype = 'v
        array(select format_type(x, null)
              from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(x, o)
              order by o)::text[],
-       p.pronargdefaults, an.nspname, ac.relname
+       p.pronargdefaults, an.nspname, ac.relname, p.prorows
 from pg_proc p
 left join pg_type at on at.oid = p.proargtypes[0] and p.pronargs >= 1
 left join pg_class ac on ac.oid = at.typrelid and at.typtype = 'c'
@@ -214,6 +220,7 @@ def _function_from_row(row: Sequence[Any], relations: dict[tuple[str, str], Rela
     else:
         kind = "scalar"
     row_param_of = (row[13], row[14]) if row[13] is not None else None
+    rows_estimate = float(row[15] or 0)
     return Function(
         schema,
         name,
@@ -225,6 +232,7 @@ def _function_from_row(row: Sequence[Any], relations: dict[tuple[str, str], Rela
         out_columns,
         volatility,
         row_param_of,
+        rows_estimate,
     )
 
 
@@ -329,6 +337,7 @@ async def _load(conn: AsyncConnection[Any], schemas: Sequence[str]) -> SchemaCac
     fks += _view_keys(relations, origins, base_keys, fks)
     functions: dict[tuple[str, str], list[Function]] = {}
     computed: dict[tuple[str, str], dict[str, Function]] = {}
+    computed_rels: dict[tuple[str, str], dict[str, Function]] = {}
     cur = await conn.execute(_FUNCTIONS_SQL, params)
     for row in await cur.fetchall():
         fn = _function_from_row(row, relations)
@@ -347,9 +356,24 @@ async def _load(conn: AsyncConnection[Any], schemas: Sequence[str]) -> SchemaCac
             and fn.return_kind in ("scalar", "composite")
         ):
             computed.setdefault(fn.row_param_of, {})[fn.name] = fn
+        if (
+            fn.row_param_of is not None
+            and len(fn.params) == 1
+            and fn.return_relation is not None
+            and fn.return_relation in relations
+        ):
+            computed_rels.setdefault(fn.row_param_of, {})[fn.name] = fn
     cur = await conn.execute("select name from pg_timezone_names")
     timezones = frozenset(r[0] for r in await cur.fetchall())
-    return SchemaCache(relations, fks, functions, timezones, computed, await _role_settings(conn))
+    return SchemaCache(
+        relations,
+        fks,
+        functions,
+        timezones,
+        computed,
+        await _role_settings(conn),
+        computed_rels,
+    )
 
 
 _ROLE_SETTINGS_SQL = """

@@ -179,13 +179,22 @@ def build_read_node(
                 f"The embedded resource '{out}' appears twice in the select parameter",
                 "Use an alias to embed a resource more than once",
             )
+        if rel.function is not None:  # computed relationship: call it with the parent row
+            row_type = rel.function.row_param_of or (relation.schema, relation.name)
+            child_from: sql.Composable = sql.SQL("{}({}::{})").format(
+                qualified(rel.function.schema, rel.function.name),
+                ident(alias),
+                qualified(*row_type),
+            )
+        else:
+            child_from = qualified(rel.target.schema, rel.target.name)
         child = build_read_node(
             b,
             cache,
             schema,
             item.target,
             rel.target,
-            qualified(schema, rel.target.name),
+            child_from,
             b.alias(),
             item.items,
             params_by_path,
@@ -329,6 +338,8 @@ def _join_conditions(
     """(extra FROM joins, WHERE conditions) linking ``child`` to its parent."""
     joins: list[sql.Composable] = []
     where: list[sql.Composable] = []
+    if rel.function is not None:
+        return joins, where
     if rel.junction is None:
         for src, tgt in rel.pairs:
             where.append(
@@ -393,7 +404,7 @@ def _order_sql(b: Builder, node: ReadNode) -> list[sql.Composable]:
                 emb.node.from_sql,
                 ident(inner_alias),
                 sql.Composed(joins),
-                sql.SQL(" AND ").join(where),
+                sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE"),
             )
         else:
             expr = field_sql(b, node.alias, term.field, node.computed)
