@@ -29,6 +29,14 @@ from ._errors import ConfigurationError
 from ._http import create_async_http_client
 from ._keys import KeyKind, classify_api_key, jwt_claims, require_access_token, require_key
 from ._settings import ClientSettings, SupabaseSettings
+from .repos._assets import Assets, ServiceAssets
+from .repos._credits import Credits, ServiceCredits
+from .repos._dashboard import Dashboard
+from .repos._drafts import AnonDrafts, ServiceDrafts, UserDrafts
+from .repos._job_steps import JobSteps, ServiceJobSteps
+from .repos._jobs import Jobs, ServiceJobs
+from .repos._logs import JobLogs, ServiceJobLogs
+from .repos._profiles import Profiles, ServiceProfiles
 from .repos._projects import Projects
 
 __all__ = ["AnonDB", "ServiceDB", "UserDB", "VidgenDB"]
@@ -174,6 +182,10 @@ class AnonDB(VidgenDB):
 
     role = "anon"
 
+    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+        super().__init__(url, api_key, bearer, **options)
+        self.drafts = AnonDrafts(self._rest, None)
+
     def as_user(self, access_token: str) -> UserDB:
         """A user client for ``access_token`` sharing this client's connection pool."""
         token = require_access_token(access_token)
@@ -191,7 +203,16 @@ class UserDB(VidgenDB):
         super().__init__(url, api_key, bearer, **options)
         claims = jwt_claims(bearer) or {}
         self.user_id: UUID = UUID(str(claims.get("sub")))
-        self.projects = Projects(self._rest, self.user_id)
+        me = self.user_id
+        self.profiles = Profiles(self._rest, me)
+        self.drafts = UserDrafts(self._rest, me)
+        self.projects = Projects(self._rest, me)
+        self.jobs = Jobs(self._rest, me)
+        self.job_steps = JobSteps(self._rest, me)
+        self.credits = Credits(self._rest, me)
+        self.assets = Assets(self._rest, me)
+        self.logs = JobLogs(self._rest, me)
+        self.dashboard = Dashboard(self._rest, me)
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -205,4 +226,11 @@ class ServiceDB(VidgenDB):
 
     def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
         super().__init__(url, api_key, bearer, **options)
+        self.profiles = ServiceProfiles(self._rest, None)
+        self.drafts = ServiceDrafts(self._rest, None)
         self.projects = Projects(self._rest, None)
+        self.jobs = ServiceJobs(self._rest, None)
+        self.job_steps = ServiceJobSteps(self._rest, None)
+        self.credits = ServiceCredits(self._rest, None)
+        self.assets = ServiceAssets(self._rest, None)
+        self.logs = ServiceJobLogs(self._rest, None)

@@ -27,6 +27,14 @@ from ._errors import ConfigurationError
 from ._http_async import create_async_http_client
 from ._keys import KeyKind, classify_api_key, jwt_claims, require_access_token, require_key
 from ._settings import ClientSettings, SupabaseSettings
+from .repos._assets_async import AsyncAssets, AsyncServiceAssets
+from .repos._credits_async import AsyncCredits, AsyncServiceCredits
+from .repos._dashboard_async import AsyncDashboard
+from .repos._drafts_async import AsyncAnonDrafts, AsyncServiceDrafts, AsyncUserDrafts
+from .repos._job_steps_async import AsyncJobSteps, AsyncServiceJobSteps
+from .repos._jobs_async import AsyncJobs, AsyncServiceJobs
+from .repos._logs_async import AsyncJobLogs, AsyncServiceJobLogs
+from .repos._profiles_async import AsyncProfiles, AsyncServiceProfiles
 from .repos._projects_async import AsyncProjects
 
 __all__ = ["AsyncAnonDB", "AsyncServiceDB", "AsyncUserDB", "AsyncVidgenDB"]
@@ -172,6 +180,10 @@ class AsyncAnonDB(AsyncVidgenDB):
 
     role = "anon"
 
+    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+        super().__init__(url, api_key, bearer, **options)
+        self.drafts = AsyncAnonDrafts(self._rest, None)
+
     def as_user(self, access_token: str) -> AsyncUserDB:
         """A user client for ``access_token`` sharing this client's connection pool."""
         token = require_access_token(access_token)
@@ -189,7 +201,16 @@ class AsyncUserDB(AsyncVidgenDB):
         super().__init__(url, api_key, bearer, **options)
         claims = jwt_claims(bearer) or {}
         self.user_id: UUID = UUID(str(claims.get("sub")))
-        self.projects = AsyncProjects(self._rest, self.user_id)
+        me = self.user_id
+        self.profiles = AsyncProfiles(self._rest, me)
+        self.drafts = AsyncUserDrafts(self._rest, me)
+        self.projects = AsyncProjects(self._rest, me)
+        self.jobs = AsyncJobs(self._rest, me)
+        self.job_steps = AsyncJobSteps(self._rest, me)
+        self.credits = AsyncCredits(self._rest, me)
+        self.assets = AsyncAssets(self._rest, me)
+        self.logs = AsyncJobLogs(self._rest, me)
+        self.dashboard = AsyncDashboard(self._rest, me)
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -203,4 +224,11 @@ class AsyncServiceDB(AsyncVidgenDB):
 
     def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
         super().__init__(url, api_key, bearer, **options)
+        self.profiles = AsyncServiceProfiles(self._rest, None)
+        self.drafts = AsyncServiceDrafts(self._rest, None)
         self.projects = AsyncProjects(self._rest, None)
+        self.jobs = AsyncServiceJobs(self._rest, None)
+        self.job_steps = AsyncServiceJobSteps(self._rest, None)
+        self.credits = AsyncServiceCredits(self._rest, None)
+        self.assets = AsyncServiceAssets(self._rest, None)
+        self.logs = AsyncServiceJobLogs(self._rest, None)

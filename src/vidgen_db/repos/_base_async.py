@@ -1,13 +1,19 @@
-"""What every async repository shares: the PostgREST client, row validation, paging."""
+"""What every async repository shares: the PostgREST client, row validation, paging,
+single-row reads and writes, and SQL function calls through the RPC registry."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from typing import Any, TypeVar
 from uuid import UUID
 
 from postgrest import AsyncPostgrestClient, AsyncSelectRequestBuilder
+from postgrest.types import ReturnMethod
 from pydantic import BaseModel, TypeAdapter
 
+from .._errors import NotFoundError, ServerError
+from ..models import RPC_FUNCTIONS, InsertModel, WriteModel
 from ._pagination import Cursor, Page, check_limit, keyset_filter
 
 __all__ = ["AsyncRepository"]
@@ -34,6 +40,39 @@ def row_as(model: type[M], data: Any) -> M:
     return model.model_validate(data)
 
 
+def page_of(rows: list[M], more: bool) -> Page[M]:
+    """A page of ``rows``; when ``more``, its cursor is the last row's (created_at, id)."""
+    if not more or not rows:
+        return Page(items=rows, next_cursor=None)
+    last: Any = rows[-1]
+    if last.created_at is None or last.id is None:
+        raise ValueError("a row without created_at or id cannot end a page")
+    return Page(items=rows, next_cursor=Cursor(created_at=last.created_at, id=last.id))
+
+
+def only_fields(model: WriteModel, allowed: Iterable[str], who: str) -> None:
+    """ValueError (before any request) if ``model`` sets a field ``who`` may not write."""
+    refused = sorted(model.model_fields_set - set(allowed))
+    if refused:
+        raise ValueError(f"{who} may not set {', '.join(refused)}")
+
+
+def positive(name: str, value: int) -> int:
+    """``value`` if it is a positive integer (the credit functions refuse anything else)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def percent(name: str, value: int | None) -> int | None:
+    """``value`` if it is None or an integer from 0 to 100."""
+    if value is not None and (
+        not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100
+    ):
+        raise ValueError(f"{name} must be an integer from 0 to 100, got {value!r}")
+    return value
+
+
 class AsyncRepository:
     """Base of the async repositories: ``rest`` is the client's PostgREST client;
     ``user_id`` the signed-in user's id (None for the service role)."""
@@ -41,6 +80,12 @@ class AsyncRepository:
     def __init__(self, rest: AsyncPostgrestClient, user_id: UUID | None) -> None:
         self._rest = rest
         self._user_id = user_id
+
+    def _me(self) -> UUID:
+        """The signed-in user's id (only user clients have one)."""
+        if self._user_id is None:
+            raise ValueError("this operation needs a user client")
+        return self._user_id
 
     async def _page(
         self,
@@ -57,9 +102,87 @@ class AsyncRepository:
             query.order("created_at", desc=True).order("id", desc=True).limit(limit + 1).execute()
         )
         rows = rows_as(model, response.data)
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_cursor = Cursor(created_at=last.created_at, id=last.id)  # type: ignore[attr-defined]
-        return Page(items=rows, next_cursor=next_cursor)
+        return page_of(rows[:limit], len(rows) > limit)
+
+    async def _all(self, model: type[M], query: AsyncSelectRequestBuilder) -> list[M]:
+        """Every row ``query`` selects."""
+        response = await query.execute()
+        return rows_as(model, response.data)
+
+    async def _get(self, table: str, model: type[M], key: str, value: object) -> M:
+        """The one row whose ``key`` is ``value``; NotFoundError (PGRST116) if none is visible."""
+        response = await self._rest.table(table).select("*").eq(key, str(value)).single().execute()
+        return row_as(model, response.data)
+
+    async def _create(self, table: str, model: type[M], row: InsertModel) -> M:
+        """Insert ``row`` and return it. Safe to retry: the id is chosen here (unless given)
+        and a repeated insert of the same id adds nothing (an upsert ignoring duplicates)."""
+        if "id" not in row.model_fields_set:
+            row = row.model_copy(update={"id": uuid.uuid4()})
+            row.model_fields_set.add("id")
+        response = await (
+            self._rest.table(table)
+            .upsert(
+                row.to_postgrest(),
+                on_conflict="id",
+                ignore_duplicates=True,
+                returning=ReturnMethod.representation,
+            )
+            .execute()
+        )
+        if response.data:
+            return row_as(model, response.data)
+        # A retry whose first attempt had already inserted the row.
+        return await self._get(table, model, "id", getattr(row, "id"))  # noqa: B009
+
+    async def _update(
+        self, table: str, model: type[M], key: str, value: object, changes: WriteModel
+    ) -> M:
+        """Apply the fields set in ``changes`` to the row whose ``key`` is ``value``."""
+        body = changes.to_postgrest()
+        if not body:
+            raise ValueError(f"no changes: set at least one field of the {type(changes).__name__}")
+        response = await (
+            self._rest.table(table)
+            .update(body, returning=ReturnMethod.representation)
+            .eq(key, str(value))
+            .execute()
+        )
+        if not response.data:
+            raise NotFoundError(f"{table}: no row with {key} {value}")
+        return row_as(model, response.data)
+
+    async def _delete(self, table: str, row_id: UUID) -> None:
+        """Delete the row with id ``row_id``; NotFoundError if there was none."""
+        response = await (
+            self._rest.table(table)
+            .delete(returning=ReturnMethod.representation)
+            .eq("id", str(row_id))
+            .execute()
+        )
+        if not response.data:
+            raise NotFoundError(f"{table}: no row with id {row_id}")
+
+    async def _rpc(self, name: str, **arguments: Any) -> Any:
+        """Call the SQL function ``name`` (arguments left None take the SQL default) and
+        return its result validated by the registry."""
+        function = RPC_FUNCTIONS[name]
+        body = function.body(**{k: v for k, v in arguments.items() if v is not None})
+        response = await self._rest.rpc(name, body).execute()
+        return function.parse_result(response.data)
+
+    async def _rpc_row(self, name: str, model: type[M], **arguments: Any) -> M:
+        """A function returning one row of ``model``; NotFoundError if it returned NULL."""
+        result = await self._rpc(name, **arguments)
+        if result is None:
+            raise NotFoundError(f"{name} returned no row")
+        if not isinstance(result, model):
+            raise ServerError(f"{name} returned {type(result).__name__}, not {model.__name__}")
+        return result
+
+    async def _rpc_value(self, name: str, kind: type[Any], **arguments: Any) -> Any:
+        """A function returning a scalar of ``kind``; ServerError if it returned NULL."""
+        result = await self._rpc(name, **arguments)
+        if not isinstance(result, kind):
+            raise ServerError(f"{name} returned {result!r}, not a {kind.__name__}")
+        return result

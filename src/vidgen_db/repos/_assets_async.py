@@ -1,0 +1,44 @@
+"""Assets: the files a job produced (video, audio, images, captions...). Users read their
+jobs' assets; the worker records and removes them."""
+
+from __future__ import annotations
+
+import builtins
+from uuid import UUID
+
+from ..models import Asset, AssetInsert
+from ._base_async import AsyncRepository
+
+__all__ = ["AsyncAssets", "AsyncServiceAssets"]
+
+
+class AsyncAssets(AsyncRepository):
+    """``db.assets`` of a user client (read only)."""
+
+    async def list(self, job_id: UUID) -> builtins.list[Asset]:
+        """The job's assets, oldest first."""
+        query = (
+            self._rest.table("assets")
+            .select("*")
+            .eq("job_id", str(job_id))
+            .order("created_at")
+            .order("id")
+        )
+        return await self._all(Asset, query)
+
+    async def get(self, asset_id: UUID) -> Asset:
+        """The asset; NotFoundError if there is none (or it is not the user's)."""
+        return await self._get("assets", Asset, "id", asset_id)
+
+
+class AsyncServiceAssets(AsyncAssets):
+    """``db.assets`` of the service client."""
+
+    async def create(self, asset: AssetInsert) -> Asset:
+        """Record an asset and return it. Safe to retry: the id is chosen here (unless
+        given) and a repeated insert of the same id adds nothing."""
+        return await self._create("assets", Asset, asset)
+
+    async def delete(self, asset_id: UUID) -> None:
+        """Delete the asset's row (not the stored file); NotFoundError if there was none."""
+        await self._delete("assets", asset_id)

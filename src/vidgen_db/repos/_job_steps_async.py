@@ -1,0 +1,73 @@
+"""Job steps: one row per pipeline stage of a job (SCRIPTING .. PACKAGING). Users read
+their jobs' steps; the worker starts, updates and completes them through SQL functions
+that move the job along in the same transaction."""
+
+from __future__ import annotations
+
+import builtins
+from uuid import UUID
+
+from pydantic import JsonValue
+
+from ..models import JobStep
+from ._base_async import AsyncRepository, percent
+
+__all__ = ["AsyncJobSteps", "AsyncServiceJobSteps"]
+
+
+class AsyncJobSteps(AsyncRepository):
+    """``db.job_steps`` of a user client (read only)."""
+
+    async def list(self, job_id: UUID) -> builtins.list[JobStep]:
+        """The job's steps in pipeline order."""
+        query = (
+            self._rest.table("job_steps")
+            .select("*")
+            .eq("job_id", str(job_id))
+            .order("step_order")
+            .order("id")
+        )
+        return await self._all(JobStep, query)
+
+
+class AsyncServiceJobSteps(AsyncJobSteps):
+    """``db.job_steps`` of the service client: the worker's step transitions."""
+
+    async def start(self, job_id: UUID, step_name: str, *, message: str | None = None) -> JobStep:
+        """Start (or restart) the step and move the job to that stage."""
+        return await self._rpc_row(
+            "start_job_step", JobStep, p_job_id=job_id, p_step_name=step_name, p_message=message
+        )
+
+    async def update(
+        self, job_id: UUID, step_name: str, progress: int, *, message: str | None = None
+    ) -> JobStep:
+        """Progress (0..100) of a started step; the job's overall progress follows."""
+        if progress is None:
+            raise ValueError("progress must be an integer from 0 to 100, got None")
+        return await self._rpc_row(
+            "update_job_step",
+            JobStep,
+            p_job_id=job_id,
+            p_step_name=step_name,
+            p_progress=percent("progress", progress),
+            p_message=message,
+        )
+
+    async def complete(
+        self,
+        job_id: UUID,
+        step_name: str,
+        *,
+        artifacts: JsonValue | None = None,
+        message: str | None = None,
+    ) -> JobStep:
+        """The step succeeded; ``artifacts`` (JSON) are recorded on it."""
+        return await self._rpc_row(
+            "complete_job_step",
+            JobStep,
+            p_job_id=job_id,
+            p_step_name=step_name,
+            p_artifacts=artifacts,
+            p_message=message,
+        )

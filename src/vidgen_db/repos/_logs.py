@@ -1,0 +1,80 @@
+# Generated from src/vidgen_db/repos/_logs_async.py by tools/async_to_sync.py: do not edit.
+# Change the async source and run `python tools/async_to_sync.py`.
+"""Job logs: per-job (and per-step) log lines, in insertion order. Users read their jobs'
+logs (follow a job with ``after_id``); the worker appends them."""
+
+from __future__ import annotations
+
+import builtins
+from uuid import UUID
+
+from postgrest.types import ReturnMethod
+from pydantic import JsonValue
+
+from ..models import JobLog, JobLogInsert, LogLevel
+from ._base import Repository
+from ._pagination import check_limit
+
+__all__ = ["JobLogs", "ServiceJobLogs"]
+
+
+class JobLogs(Repository):
+    """``db.logs`` of a user client (read only)."""
+
+    def list(
+        self, job_id: UUID, *, after_id: int | None = None, limit: int = 100
+    ) -> builtins.list[JobLog]:
+        """Up to ``limit`` lines of the job in id order, after line ``after_id`` if given
+        (pass the last id seen to get only newer lines)."""
+        check_limit(limit)
+        query = self._rest.table("job_logs").select("*").eq("job_id", str(job_id))
+        if after_id is not None:
+            if not isinstance(after_id, int) or isinstance(after_id, bool) or after_id < 0:
+                raise ValueError(f"after_id must be a log id (an integer >= 0), got {after_id!r}")
+            query = query.gt("id", str(after_id))
+        return self._all(JobLog, query.order("id").limit(limit))
+
+
+class ServiceJobLogs(JobLogs):
+    """``db.logs`` of the service client: appending lines."""
+
+    def append(
+        self,
+        job_id: UUID,
+        message: str,
+        *,
+        level: LogLevel = LogLevel.INFO,
+        step_name: str | None = None,
+        data: JsonValue | None = None,
+    ) -> int:
+        """Append one line; returns its id. Not idempotent: never retried once sent."""
+        value: int = self._rpc_value(
+            "append_job_log",
+            int,
+            p_job_id=job_id,
+            p_message=message,
+            p_level=LogLevel(level).value,
+            p_step_name=step_name,
+            p_data=data,
+        )
+        return value
+
+    def append_many(self, job_id: UUID, lines: builtins.list[JobLogInsert]) -> None:
+        """Append ``lines`` (all of job ``job_id``) in one bulk insert, in order; unset
+        columns take their defaults. Not idempotent: never retried once sent."""
+        if not lines:
+            return
+        others = {line.job_id for line in lines} - {job_id}
+        if others:
+            raise ValueError(
+                f"every line must be of job {job_id}, got lines of {sorted(map(str, others))}"
+            )
+        (
+            self._rest.table("job_logs")
+            .insert(
+                [line.to_postgrest() for line in lines],
+                returning=ReturnMethod.minimal,
+                default_to_null=False,
+            )
+            .execute()
+        )

@@ -1,0 +1,53 @@
+"""Profiles: one per user, created with the account. Users read and edit their own
+(display name, avatar, notification preferences); the service role any, Stripe id included."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from ..models import Profile, ProfileUpdate
+from ._base_async import AsyncRepository, only_fields, rows_as
+
+__all__ = ["AsyncProfiles", "AsyncServiceProfiles"]
+
+#: The columns a user may change on their own profile (the table's column grant).
+USER_EDITABLE = frozenset({"display_name", "avatar_url", "notification_prefs"})
+
+
+class AsyncProfiles(AsyncRepository):
+    """``db.profiles`` of a user client: the signed-in user's own profile."""
+
+    async def get_mine(self) -> Profile:
+        """The user's profile."""
+        return await self._get("profiles", Profile, "id", self._me())
+
+    async def update_mine(self, changes: ProfileUpdate) -> Profile:
+        """Change the user's display name, avatar or notification preferences."""
+        only_fields(changes, USER_EDITABLE, "a user")
+        return await self._update("profiles", Profile, "id", self._me(), changes)
+
+
+class AsyncServiceProfiles(AsyncRepository):
+    """``db.profiles`` of the service client: any user's profile."""
+
+    async def get(self, user_id: UUID) -> Profile:
+        """The profile of ``user_id``; NotFoundError if there is none."""
+        return await self._get("profiles", Profile, "id", user_id)
+
+    async def update(self, user_id: UUID, changes: ProfileUpdate) -> Profile:
+        """Apply the fields set in ``changes`` (the Stripe customer id included)."""
+        return await self._update("profiles", Profile, "id", user_id, changes)
+
+    async def find_by_stripe_customer(self, customer_id: str) -> Profile | None:
+        """The profile with this Stripe customer id (unique), or None: for webhooks."""
+        if not customer_id:
+            raise ValueError("customer_id must not be empty")
+        response = await (
+            self._rest.table("profiles")
+            .select("*")
+            .eq("stripe_customer_id", customer_id)
+            .limit(1)
+            .execute()
+        )
+        rows = rows_as(Profile, response.data)
+        return rows[0] if rows else None
