@@ -1,0 +1,303 @@
+# Generated from src/vidgen_db/_worker_async.py by tools/async_to_sync.py: do not edit.
+# Change the async source and run `python tools/async_to_sync.py`.
+"""One step of a job, as the worker runs it: start, progress, logs, success or failure.
+
+::
+
+    with db.jobs.step(job_id, "SCRIPTING") as step:
+        step.log("writing the script")
+        for i, scene in enumerate(scenes):
+            ...
+            step.progress(100 * (i + 1) // len(scenes), f"scene {i + 1}")
+        step.artifacts = {"script_url": url}
+
+Entering starts the step (``start_job_step``, which also moves the job to that stage).
+Progress is coalesced so a tight loop cannot flood the database: an update is written at
+once if ``min_interval`` seconds have passed since the last write, otherwise it is kept
+(only the latest) and written by the next call that comes late enough, or on leaving the
+block, so the final value is never lost. Leaving normally writes the pending progress
+and completes the step (``complete_job_step``, with ``step.artifacts``). An exception
+fails the step and the job (``fail_job``: the credits are refunded in SQL) and is
+re-raised unchanged; if recording the failure fails too, that error is attached to the
+original (``__context__`` and a note), never raised instead of it.
+
+Cancellation, ``KeyboardInterrupt`` and ``SystemExit`` (anything not an ``Exception``)
+are not recorded as a failure: the worker is being stopped, not the job failing; the
+step stays started and may be started again (``start_job_step`` restarts a step).
+
+A step object is for one task: do not share it between concurrent tasks or threads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from enum import Enum
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from pydantic import JsonValue
+
+from .models import Job
+from .models.enums import LogLevel
+from .models.job_steps import JobStep as JobStepRow
+
+__all__ = [
+    "JobStep",
+    "JobStepDB",
+    "JobStepsLike",
+    "JobsLike",
+    "LogsLike",
+]
+
+#: Longest error message sent to ``fail_job`` (the rest is cut, marked with "...").
+MAX_ERROR_MESSAGE = 4000
+
+
+class JobStepsLike(Protocol):
+    """The part of ``db.job_steps`` a step uses."""
+
+    def start(self, job_id: UUID, step_name: str, *, message: str | None = None) -> JobStepRow: ...
+
+    def update(
+        self, job_id: UUID, step_name: str, progress: int, *, message: str | None = None
+    ) -> JobStepRow: ...
+
+    def complete(
+        self,
+        job_id: UUID,
+        step_name: str,
+        *,
+        artifacts: JsonValue | None = None,
+        message: str | None = None,
+    ) -> JobStepRow: ...
+
+
+class JobsLike(Protocol):
+    """The part of ``db.jobs`` a step uses."""
+
+    def fail(
+        self,
+        job_id: UUID,
+        error_code: str,
+        error_message: str,
+        *,
+        failed_step: str | None = None,
+    ) -> Job: ...
+
+
+class LogsLike(Protocol):
+    """The part of ``db.logs`` a step uses."""
+
+    def append(
+        self,
+        job_id: UUID,
+        message: str,
+        *,
+        level: LogLevel = LogLevel.INFO,
+        step_name: str | None = None,
+        data: JsonValue | None = None,
+    ) -> int: ...
+
+
+class JobStepDB(Protocol):
+    """What a step needs of a client: the service client (``ServiceDB``) has it."""
+
+    @property
+    def job_steps(self) -> JobStepsLike: ...
+
+    @property
+    def jobs(self) -> JobsLike: ...
+
+    @property
+    def logs(self) -> LogsLike: ...
+
+
+class _State(Enum):
+    NEW = "new"
+    ACTIVE = "active"
+    COMPLETED = "completed"  # complete() was called inside the block
+    CLOSED = "closed"
+
+
+def error_code_of(exc: BaseException) -> str:
+    """The ``error_code`` attribute of ``exc`` if it is a non-empty string, else its class
+    name."""
+    code = getattr(exc, "error_code", None)
+    if isinstance(code, str) and code.strip():
+        return code.strip()
+    return type(exc).__name__
+
+
+def error_message_of(exc: BaseException) -> str:
+    """``str(exc)`` (the class name when that is empty), cut to MAX_ERROR_MESSAGE."""
+    text = str(exc).strip() or type(exc).__name__
+    if len(text) > MAX_ERROR_MESSAGE:
+        text = text[: MAX_ERROR_MESSAGE - 3] + "..."
+    return text
+
+
+def check_progress(pct: int) -> int:
+    if isinstance(pct, bool) or not isinstance(pct, int) or not 0 <= pct <= 100:
+        raise ValueError(f"progress must be an integer from 0 to 100, got {pct!r}")
+    return pct
+
+
+class JobStep:
+    """One step of a job as an async context manager (see the module docstring).
+
+    ``db`` is the service client (anything with ``job_steps``, ``jobs`` and ``logs`` like
+    it); ``min_interval`` the fewest seconds between two progress writes; ``clock`` a
+    monotonic clock in seconds (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        db: JobStepDB,
+        job_id: UUID,
+        step_name: str,
+        *,
+        min_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if min_interval < 0:
+            raise ValueError("min_interval must be zero or more")
+        if not step_name:
+            raise ValueError("step_name is empty")
+        self._db = db
+        self.job_id = job_id
+        self.step_name = str(step_name)
+        self.min_interval = min_interval
+        self._clock = clock
+        self._state = _State.NEW
+        #: What ``complete_job_step`` records when the block ends normally.
+        self.artifacts: JsonValue | None = None
+        #: The step's final status message, recorded with the completion.
+        self.message: str | None = None
+        self._pending: tuple[int, str | None] | None = None
+        self._written: tuple[int, str | None] | None = None
+        self._last_write: float | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(job_id='{self.job_id}', step_name={self.step_name!r}, "
+            f"state={self._state.value!r})"
+        )
+
+    # -- the block -----------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        if self._state is not _State.NEW:
+            raise RuntimeError(f"{self!r} was already entered: use a new step object")
+        self._db.job_steps.start(self.job_id, self.step_name)
+        self._last_write = self._clock()
+        self._state = _State.ACTIVE
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        state = self._state
+        self._state = _State.CLOSED
+        if exc is None:
+            if state is _State.ACTIVE:
+                self._flush()
+                self._db.job_steps.complete(
+                    self.job_id, self.step_name, artifacts=self.artifacts, message=self.message
+                )
+            return
+        if not isinstance(exc, Exception):
+            return  # cancelled or interrupted: the step stays started (see the docstring)
+        try:
+            self._db.jobs.fail(
+                self.job_id,
+                error_code_of(exc),
+                error_message_of(exc),
+                failed_step=self.step_name,
+            )
+        except Exception as recording:
+            exc.add_note(
+                f"vidgen_db: recording the failure of step {self.step_name} of job "
+                f"{self.job_id} failed too: {type(recording).__name__}: {recording}"
+            )
+            if exc.__context__ is None:
+                exc.__context__ = recording
+        # Returning None re-raises ``exc`` unchanged.
+
+    # -- inside the block ----------------------------------------------------------------
+
+    def _require_active(self, what: str) -> None:
+        if self._state is not _State.ACTIVE:
+            raise RuntimeError(
+                f"{what} on {self!r}: only inside its 'with' block, before it completes"
+            )
+
+    def progress(self, pct: int, message: str | None = None) -> None:
+        """Report the step's progress (0..100) and optionally a status message. Written at
+        most once per ``min_interval``; a later call or leaving the block writes the latest
+        pending value."""
+        check_progress(pct)
+        self._require_active("progress()")
+        self._pending = (pct, message)
+        assert self._last_write is not None
+        if self._clock() - self._last_write >= self.min_interval:
+            self._flush()
+
+    def flush(self) -> None:
+        """Write the pending progress now, whatever the interval."""
+        self._require_active("flush()")
+        self._flush()
+
+    def _flush(self) -> None:
+        pending = self._pending
+        if pending is None:
+            return
+        if pending == self._written:
+            self._pending = None  # nothing new to say
+            return
+        pct, message = pending
+        self._db.job_steps.update(self.job_id, self.step_name, pct, message=message)
+        self._written = pending
+        self._pending = None
+        self._last_write = self._clock()
+
+    def log(
+        self,
+        message: str,
+        *,
+        level: LogLevel | str = LogLevel.INFO,
+        data: JsonValue | None = None,
+    ) -> int:
+        """Append a line to the job's log, tagged with this step; returns its id."""
+        if self._state not in (_State.ACTIVE, _State.COMPLETED):
+            raise RuntimeError(f"log() on {self!r}: only inside its 'with' block")
+        return self._db.logs.append(
+            self.job_id, message, level=LogLevel(level), step_name=self.step_name, data=data
+        )
+
+    def complete(
+        self, *, artifacts: JsonValue | None = None, message: str | None = None
+    ) -> JobStepRow:
+        """Complete the step now (the pending progress is written first) and return it;
+        leaving the block then records nothing more, unless an exception escapes it (the
+        job is then failed all the same)."""
+        self._require_active("complete()")
+        if artifacts is not None:
+            self.artifacts = artifacts
+        if message is not None:
+            self.message = message
+        self._flush()
+        step = self._db.job_steps.complete(
+            self.job_id, self.step_name, artifacts=self.artifacts, message=self.message
+        )
+        self._state = _State.COMPLETED
+        return step
+
+    @property
+    def pending_progress(self) -> int | None:
+        """The progress waiting to be written, if any."""
+        return None if self._pending is None else self._pending[0]

@@ -1,0 +1,468 @@
+"""The worker's job step (AsyncJobStep and its sync twin): coalesced progress, completion,
+failure recording. Unit tests of the client-side logic, on in-memory stand-ins of the
+repositories (typed by the Protocols the step needs) and a fake clock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+from pydantic import JsonValue
+
+from vidgen_db._worker import JobStep, JobStepDB
+from vidgen_db._worker_async import AsyncJobStep, AsyncJobStepDB
+from vidgen_db.models import Job
+from vidgen_db.models.enums import CreditState, JobStatus, LogLevel, StepStatus
+from vidgen_db.models.job_steps import JobStep as JobStepRow
+
+JOB = UUID("00000000-0000-4000-8000-0000000000b1")
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def step_row(name: str, state: StepStatus = StepStatus.STARTED, pct: int = 0) -> JobStepRow:
+    return JobStepRow(
+        id=uuid.uuid4(),
+        job_id=JOB,
+        step_name=name,
+        step_order=1,
+        state=state,
+        progress_pct=pct,
+        started_at=NOW,
+    )
+
+
+def job_row(status: JobStatus = JobStatus.FAILED) -> Job:
+    return Job(
+        id=JOB,
+        project_id=uuid.uuid4(),
+        user_id=uuid.uuid4(),
+        status=status,
+        created_at=NOW,
+        credit_state=CreditState.REFUNDED,
+    )
+
+
+class Recorder:
+    """The calls made, in order, across the stand-in repositories."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.fail_error: Exception | None = None
+        self.update_error: Exception | None = None
+
+    def names(self) -> list[str]:
+        return [c[0] for c in self.calls]
+
+    def updates(self) -> list[tuple[int, str | None]]:
+        return [(c[3], c[4]) for c in self.calls if c[0] == "update"]
+
+
+# -- async stand-ins ---------------------------------------------------------------------
+
+
+class AsyncFakeJobSteps:
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
+
+    async def start(
+        self, job_id: UUID, step_name: str, *, message: str | None = None
+    ) -> JobStepRow:
+        self.rec.calls.append(("start", job_id, step_name, message))
+        return step_row(step_name)
+
+    async def update(
+        self, job_id: UUID, step_name: str, progress: int, *, message: str | None = None
+    ) -> JobStepRow:
+        if self.rec.update_error is not None:
+            raise self.rec.update_error
+        self.rec.calls.append(("update", job_id, step_name, progress, message))
+        return step_row(step_name, pct=progress)
+
+    async def complete(
+        self,
+        job_id: UUID,
+        step_name: str,
+        *,
+        artifacts: JsonValue | None = None,
+        message: str | None = None,
+    ) -> JobStepRow:
+        self.rec.calls.append(("complete", job_id, step_name, artifacts, message))
+        return step_row(step_name, StepStatus.SUCCEEDED, 100)
+
+
+class AsyncFakeJobs:
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
+
+    async def fail(
+        self, job_id: UUID, error_code: str, error_message: str, *, failed_step: str | None = None
+    ) -> Job:
+        self.rec.calls.append(("fail", job_id, error_code, error_message, failed_step))
+        if self.rec.fail_error is not None:
+            raise self.rec.fail_error
+        return job_row()
+
+
+class AsyncFakeLogs:
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
+
+    async def append(
+        self,
+        job_id: UUID,
+        message: str,
+        *,
+        level: LogLevel = LogLevel.INFO,
+        step_name: str | None = None,
+        data: JsonValue | None = None,
+    ) -> int:
+        self.rec.calls.append(("log", job_id, message, level, step_name, data))
+        return len(self.rec.calls)
+
+
+class AsyncFakeDB:
+    def __init__(self) -> None:
+        self.rec = Recorder()
+        self.job_steps = AsyncFakeJobSteps(self.rec)
+        self.jobs = AsyncFakeJobs(self.rec)
+        self.logs = AsyncFakeLogs(self.rec)
+
+
+# -- sync stand-ins ----------------------------------------------------------------------
+
+
+class FakeJobSteps:
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
+
+    def start(self, job_id: UUID, step_name: str, *, message: str | None = None) -> JobStepRow:
+        self.rec.calls.append(("start", job_id, step_name, message))
+        return step_row(step_name)
+
+    def update(
+        self, job_id: UUID, step_name: str, progress: int, *, message: str | None = None
+    ) -> JobStepRow:
+        self.rec.calls.append(("update", job_id, step_name, progress, message))
+        return step_row(step_name, pct=progress)
+
+    def complete(
+        self,
+        job_id: UUID,
+        step_name: str,
+        *,
+        artifacts: JsonValue | None = None,
+        message: str | None = None,
+    ) -> JobStepRow:
+        self.rec.calls.append(("complete", job_id, step_name, artifacts, message))
+        return step_row(step_name, StepStatus.SUCCEEDED, 100)
+
+
+class FakeJobs:
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
+
+    def fail(
+        self, job_id: UUID, error_code: str, error_message: str, *, failed_step: str | None = None
+    ) -> Job:
+        self.rec.calls.append(("fail", job_id, error_code, error_message, failed_step))
+        if self.rec.fail_error is not None:
+            raise self.rec.fail_error
+        return job_row()
+
+
+class FakeLogs:
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
+
+    def append(
+        self,
+        job_id: UUID,
+        message: str,
+        *,
+        level: LogLevel = LogLevel.INFO,
+        step_name: str | None = None,
+        data: JsonValue | None = None,
+    ) -> int:
+        self.rec.calls.append(("log", job_id, message, level, step_name, data))
+        return len(self.rec.calls)
+
+
+class FakeDB:
+    def __init__(self) -> None:
+        self.rec = Recorder()
+        self.job_steps = FakeJobSteps(self.rec)
+        self.jobs = FakeJobs(self.rec)
+        self.logs = FakeLogs(self.rec)
+
+
+def test_the_stand_ins_satisfy_the_protocols() -> None:
+    # Checked by mypy when the tests are type-checked; at run time a plain assignment.
+    a: AsyncJobStepDB = AsyncFakeDB()
+    s: JobStepDB = FakeDB()
+    assert a and s
+
+
+# -- async -------------------------------------------------------------------------------
+
+
+async def test_a_hundred_fast_updates_write_once_and_keep_the_last() -> None:
+    db, clock = AsyncFakeDB(), FakeClock()
+    async with AsyncJobStep(db, JOB, "SCRIPTING", clock=clock) as step:
+        for pct in range(1, 101):
+            await step.progress(pct, f"scene {pct}")
+            clock.advance(0.001)  # 100 calls in 0.1 s: all within one interval
+    assert db.rec.names() == ["start", "update", "complete"]
+    assert db.rec.updates() == [(100, "scene 100")]
+    assert db.rec.calls[0] == ("start", JOB, "SCRIPTING", None)
+    assert db.rec.calls[-1] == ("complete", JOB, "SCRIPTING", None, None)
+
+
+async def test_updates_are_written_once_per_interval() -> None:
+    db, clock = AsyncFakeDB(), FakeClock()
+    async with AsyncJobStep(db, JOB, "IMAGE_GEN", min_interval=1.0, clock=clock) as step:
+        for pct in range(100):
+            await step.progress(pct)
+            clock.advance(0.25)  # 25 s in all: about one write per second
+    updates = db.rec.updates()
+    assert 20 <= len(updates) <= 26
+    assert updates[-1] == (99, None)
+    assert [p for p, _ in updates] == sorted(p for p, _ in updates)
+
+
+async def test_a_pending_update_is_written_by_the_next_late_call() -> None:
+    db, clock = AsyncFakeDB(), FakeClock()
+    async with AsyncJobStep(db, JOB, "VOICE_GEN", clock=clock) as step:
+        await step.progress(10)  # within the interval of the start: kept
+        assert db.rec.updates() == [] and step.pending_progress == 10
+        await step.progress(20)
+        clock.advance(1.0)
+        await step.progress(30, "half")  # late enough: written
+        assert db.rec.updates() == [(30, "half")] and step.pending_progress is None
+        await step.progress(30, "half")  # the same again: nothing to write
+        clock.advance(5)
+        await step.progress(30, "half")
+        assert db.rec.updates() == [(30, "half")]
+    assert db.rec.names() == ["start", "update", "complete"]
+
+
+async def test_min_interval_zero_writes_every_change() -> None:
+    db, clock = AsyncFakeDB(), FakeClock()
+    async with AsyncJobStep(db, JOB, "TIMELINE", min_interval=0, clock=clock) as step:
+        for pct in (10, 20, 20, 30):
+            await step.progress(pct)
+    assert db.rec.updates() == [(10, None), (20, None), (30, None)]
+
+
+async def test_flush_writes_now() -> None:
+    db, clock = AsyncFakeDB(), FakeClock()
+    async with AsyncJobStep(db, JOB, "RENDERING", clock=clock) as step:
+        await step.progress(40)
+        await step.flush()
+        assert db.rec.updates() == [(40, None)]
+    assert db.rec.names() == ["start", "update", "complete"]
+
+
+async def test_normal_exit_completes_with_artifacts_and_message() -> None:
+    db = AsyncFakeDB()
+    async with AsyncJobStep(db, JOB, "PACKAGING", clock=FakeClock()) as step:
+        step.artifacts = {"zip_url": "s3://bucket/job.zip"}
+        step.message = "packaged"
+    assert db.rec.calls[-1] == (
+        "complete",
+        JOB,
+        "PACKAGING",
+        {"zip_url": "s3://bucket/job.zip"},
+        "packaged",
+    )
+
+
+async def test_complete_inside_the_block_completes_once() -> None:
+    db = AsyncFakeDB()
+    async with AsyncJobStep(db, JOB, "ALIGNMENT", clock=FakeClock()) as step:
+        await step.progress(50)
+        row = await step.complete(artifacts={"n": 3}, message="aligned")
+        assert row.state is StepStatus.SUCCEEDED
+        await step.log("after completion")  # still allowed inside the block
+        with pytest.raises(RuntimeError):
+            await step.progress(60)
+    assert db.rec.names() == ["start", "update", "complete", "log"]
+    assert db.rec.calls[2] == ("complete", JOB, "ALIGNMENT", {"n": 3}, "aligned")
+
+
+async def test_log_is_tagged_with_the_step() -> None:
+    db = AsyncFakeDB()
+    async with AsyncJobStep(db, JOB, "VISUAL_PLAN", clock=FakeClock()) as step:
+        log_id = await step.log("planned", level="warning", data={"shots": 12})
+        assert isinstance(log_id, int)
+        await step.log("plain")
+    assert db.rec.calls[1] == (
+        "log",
+        JOB,
+        "planned",
+        LogLevel.WARNING,
+        "VISUAL_PLAN",
+        {"shots": 12},
+    )
+    assert db.rec.calls[2] == ("log", JOB, "plain", LogLevel.INFO, "VISUAL_PLAN", None)
+    with pytest.raises(ValueError):
+        LogLevel("loud")
+
+
+class RenderError(Exception):
+    error_code = "RENDER_OOM"
+
+
+async def test_an_exception_fails_the_step_and_job_and_is_reraised() -> None:
+    db, clock = AsyncFakeDB(), FakeClock()
+    with pytest.raises(RenderError) as info:
+        async with AsyncJobStep(db, JOB, "RENDERING", clock=clock) as step:
+            await step.progress(5)
+            raise RenderError("ffmpeg ran out of memory")
+    assert db.rec.names() == ["start", "fail"]  # no progress flush, no completion
+    assert db.rec.calls[-1] == ("fail", JOB, "RENDER_OOM", "ffmpeg ran out of memory", "RENDERING")
+    assert str(info.value) == "ffmpeg ran out of memory"
+    assert not getattr(info.value, "__notes__", None)
+
+
+async def test_the_error_code_defaults_to_the_class_name() -> None:
+    db = AsyncFakeDB()
+    with pytest.raises(KeyError):
+        async with AsyncJobStep(db, JOB, "SCRIPTING", clock=FakeClock()):
+            raise KeyError("voice")
+    assert db.rec.calls[-1] == ("fail", JOB, "KeyError", "'voice'", "SCRIPTING")
+
+
+async def test_an_empty_or_huge_message_is_still_recorded() -> None:
+    db = AsyncFakeDB()
+    with pytest.raises(ValueError):
+        async with AsyncJobStep(db, JOB, "SCRIPTING", clock=FakeClock()):
+            raise ValueError()
+    assert db.rec.calls[-1][3] == "ValueError"
+    with pytest.raises(ValueError):
+        async with AsyncJobStep(db, JOB, "SCRIPTING", clock=FakeClock()):
+            raise ValueError("x" * 10_000)
+    assert len(db.rec.calls[-1][3]) == 4000 and db.rec.calls[-1][3].endswith("...")
+
+
+async def test_a_failure_to_record_is_attached_never_raised_instead() -> None:
+    db = AsyncFakeDB()
+    db.rec.fail_error = ConnectionError("database down")
+    original = RenderError("boom")
+    with pytest.raises(RenderError) as info:
+        async with AsyncJobStep(db, JOB, "RENDERING", clock=FakeClock()):
+            raise original
+    assert info.value is original
+    assert info.value.__context__ is db.rec.fail_error
+    notes = getattr(info.value, "__notes__", [])
+    assert any("database down" in n and "RENDERING" in n for n in notes)
+
+
+async def test_cancellation_is_not_recorded_as_a_failure() -> None:
+    import asyncio
+
+    db = AsyncFakeDB()
+    with pytest.raises(asyncio.CancelledError):
+        async with AsyncJobStep(db, JOB, "RENDERING", clock=FakeClock()):
+            raise asyncio.CancelledError
+    assert db.rec.names() == ["start"]
+
+
+async def test_a_failing_progress_write_propagates_and_fails_the_step() -> None:
+    db, clock = AsyncFakeDB(), FakeClock()
+    db.rec.update_error = RuntimeError("write refused")
+    with pytest.raises(RuntimeError, match="write refused"):
+        async with AsyncJobStep(db, JOB, "VOICE_GEN", clock=clock) as step:
+            clock.advance(2)
+            await step.progress(10)
+    assert db.rec.calls[-1][:3] == ("fail", JOB, "RuntimeError")
+
+
+async def test_progress_is_validated() -> None:
+    db = AsyncFakeDB()
+    async with AsyncJobStep(db, JOB, "SCRIPTING", clock=FakeClock()) as step:
+        for bad in (-1, 101, 50.5, True, None, "5"):
+            with pytest.raises(ValueError, match="0 to 100"):
+                await step.progress(bad)  # type: ignore[arg-type]
+    assert db.rec.names() == ["start", "complete"]
+
+
+async def test_a_step_is_used_once() -> None:
+    db = AsyncFakeDB()
+    step = AsyncJobStep(db, JOB, "SCRIPTING", clock=FakeClock())
+    with pytest.raises(RuntimeError):
+        await step.progress(1)  # not entered
+    with pytest.raises(RuntimeError):
+        await step.log("early")
+    async with step:
+        pass
+    with pytest.raises(RuntimeError, match="already entered"):
+        async with step:
+            pass
+    with pytest.raises(RuntimeError):
+        await step.progress(1)
+    with pytest.raises(RuntimeError):
+        await step.log("late")
+    with pytest.raises(RuntimeError):
+        await step.complete()
+    assert db.rec.names() == ["start", "complete"]
+
+
+def test_bad_construction() -> None:
+    with pytest.raises(ValueError):
+        AsyncJobStep(AsyncFakeDB(), JOB, "SCRIPTING", min_interval=-1)
+    with pytest.raises(ValueError):
+        AsyncJobStep(AsyncFakeDB(), JOB, "")
+
+
+async def test_the_default_clock_is_monotonic_time() -> None:
+    db = AsyncFakeDB()
+    async with AsyncJobStep(db, JOB, "SCRIPTING", min_interval=3600) as step:
+        await step.progress(1)
+        await step.progress(2)
+    assert db.rec.updates() == [(2, None)]
+
+
+# -- sync (the generated twin) -----------------------------------------------------------
+
+
+def test_sync_coalesces_and_completes() -> None:
+    db, clock = FakeDB(), FakeClock()
+    with JobStep(db, JOB, "SCRIPTING", clock=clock) as step:
+        for pct in range(1, 101):
+            step.progress(pct)
+            clock.advance(0.001)
+        step.log("done", level=LogLevel.DEBUG)
+        step.artifacts = {"script": "s"}
+    assert db.rec.names() == ["start", "log", "update", "complete"]
+    assert db.rec.updates() == [(100, None)]
+    assert db.rec.calls[-1] == ("complete", JOB, "SCRIPTING", {"script": "s"}, None)
+
+
+def test_sync_failure_is_recorded_and_reraised() -> None:
+    db = FakeDB()
+    with pytest.raises(RenderError), JobStep(db, JOB, "RENDERING", clock=FakeClock()):
+        raise RenderError("no disk")
+    assert db.rec.calls[-1] == ("fail", JOB, "RENDER_OOM", "no disk", "RENDERING")
+
+
+def test_sync_failure_to_record_is_attached() -> None:
+    db = FakeDB()
+    db.rec.fail_error = TimeoutError("gateway")
+    with pytest.raises(RenderError) as info, JobStep(db, JOB, "RENDERING", clock=FakeClock()):
+        raise RenderError("no disk")
+    assert info.value.__context__ is db.rec.fail_error
+    assert any("gateway" in n for n in info.value.__notes__)
