@@ -363,3 +363,15 @@ async def test_computed_relationships(client: httpx.AsyncClient) -> None:
         **{"maker.name": "like.D*"},
     )
     assert [r["id"] for r in rows] == [3, 4]
+
+
+async def test_embedded_json_is_formatted_like_postgrest(client: httpx.AsyncClient) -> None:
+    # PostgREST builds embeds as jsonb, the top level with json_agg: the raw text shows it
+    r = await client.get(
+        "/rest/v1/films",
+        params={"select": "id,directors(name,id),reviews(stars)", "id": "eq.3"},
+    )
+    assert (
+        r.text
+        == '[{"id":3,"directors":{"id": 2, "name": "Denis Villeneuve"},"reviews":[{"stars": 5}]}]'
+    )

@@ -471,13 +471,17 @@ def node_sql(
                     )
                 elif item.items:
                     select.append(
-                        sql.SQL("row_to_json({}.*) AS {}").format(lat, ident(item.output_name()))
+                        sql.SQL("row_to_json({}.*)::jsonb AS {}").format(
+                            lat, ident(item.output_name())
+                        )
                     )
             elif item.spread:
                 # to-many spread: every column becomes an array, correlated by position
                 names = node_output_names(emb.node)
                 aggs: list[sql.Composable] = [
-                    sql.SQL("json_agg({}.{}) AS {}").format(ident("pgrst_t"), ident(n), ident(n))
+                    sql.SQL("json_agg({}.{})::jsonb AS {}").format(
+                        ident("pgrst_t"), ident(n), ident(n)
+                    )
                     for n in names
                 ]
                 aggs.append(sql.SQL("count(*) AS pgrst_n"))
@@ -489,21 +493,21 @@ def node_sql(
                 if item.join == "inner":
                     where.append(sql.SQL("{}.pgrst_n > 0").format(lat))
                 select.extend(
-                    sql.SQL("coalesce({}.{}, '[]'::json) AS {}").format(lat, ident(n), ident(n))
+                    sql.SQL("coalesce({}.{}, '[]'::jsonb) AS {}").format(lat, ident(n), ident(n))
                     for n in names
                 )
             else:
                 joins.append(
                     sql.SQL(
-                        " LEFT JOIN LATERAL (SELECT json_agg({t}) AS body FROM ({c}) AS {t}) "
-                        "AS {lat} ON TRUE"
+                        " LEFT JOIN LATERAL (SELECT json_agg({t})::jsonb AS body"
+                        " FROM ({c}) AS {t}) AS {lat} ON TRUE"
                     ).format(t=ident("pgrst_t"), c=child, lat=lat)
                 )
                 if item.join == "inner":
                     where.append(sql.SQL("{}.body IS NOT NULL").format(lat))
                 if item.items:
                     select.append(
-                        sql.SQL("coalesce({}.body, '[]'::json) AS {}").format(
+                        sql.SQL("coalesce({}.body, '[]'::jsonb) AS {}").format(
                             lat, ident(item.output_name())
                         )
                     )
