@@ -137,6 +137,8 @@ def test_ranges() -> None:
 def test_negotiation() -> None:
     assert negotiate(None, False).kind == "json"
     assert negotiate("text/html, application/json;q=0.9", False).kind == "json"
+    assert negotiate("application/json;q=0.5, text/csv", False).kind == "csv"
+    assert negotiate("text/csv;q=0.1, */*", False).kind == "json"
     assert negotiate("application/vnd.pgrst.object+json;nulls=stripped", False).strip_nulls
     assert negotiate("application/vnd.pgrst.plan+json", True).plan_format == "json"
     with pytest.raises(ApiError):

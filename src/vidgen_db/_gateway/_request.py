@@ -111,12 +111,21 @@ def _media_params(parts: list[str]) -> dict[str, str]:
     return out
 
 
+def _quality(entry: str) -> float:
+    """The ``q`` parameter of an Accept entry (1 when absent or invalid)."""
+    q = _media_params(entry.split(";")[1:]).get("q")
+    try:
+        return float(q) if q is not None else 1.0
+    except ValueError:
+        return 1.0
+
+
 def negotiate(accept: str | None, plan_enabled: bool, *, allow_csv: bool = True) -> Media:
     """Pick the response media type from ``Accept`` (406 PGRST107 when none is available)."""
     if not accept or not accept.strip():
         return Media("json", "application/json; charset=utf-8")
     offered = [a.strip() for a in accept.split(",") if a.strip()]
-    for entry in offered:
+    for entry in sorted(offered, key=_quality, reverse=True):  # stable: ties keep their order
         parts = entry.split(";")
         mtype = parts[0].strip().lower()
         params = _media_params(parts[1:])
