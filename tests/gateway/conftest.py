@@ -128,6 +128,8 @@ begin
 end $$;
 create function film_years() returns setof int language sql stable
   as $$ select year from films where year is not null order by year $$;
+create function shout(text) returns text language sql immutable as $$ select upper($1) $$;
+create function byte_len(bytea) returns int language sql immutable as $$ select length($1) $$;
 create type mood as enum ('happy', 'sad');
 create function mood_of(m mood, tags text[] default '{}') returns text language sql immutable
   as $$ select m::text || ':' || array_length(tags, 1)::text $$;

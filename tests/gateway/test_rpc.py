@@ -280,3 +280,27 @@ async def test_setof_scalar_csv_and_form_body(client: httpx.AsyncClient) -> None
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert r.json() == 9
+
+
+async def test_raw_bodies_to_a_single_unnamed_parameter(client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        "/rest/v1/rpc/shout", content=b"hello, world", headers={"Content-Type": "text/plain"}
+    )
+    assert r.json() == "HELLO, WORLD"
+    r = await client.post(
+        "/rest/v1/rpc/byte_len",
+        content=bytes(range(7)),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert r.json() == 7
+    r = await client.post(
+        "/rest/v1/rpc/add_them", content=b"x", headers={"Content-Type": "text/plain"}
+    )
+    assert r.status_code == 404
+    assert r.json() == {
+        "code": "PGRST202",
+        "details": "Searched for the function public.add_them with a single unnamed text "
+        "parameter, but no matches were found in the schema cache.",
+        "hint": None,
+        "message": "Could not find the function public.add_them in the schema cache",
+    }

@@ -41,7 +41,7 @@ from ._request import (
     parse_query,
     parse_range_header,
 )
-from ._rpc import find_function, is_rpc_argument
+from ._rpc import RAW_BODY_TYPES, find_function, find_raw_function, is_rpc_argument
 from ._schema_cache import Column, Function, Relation, SchemaCache, load_schema_cache
 from ._sqlbuild import (
     BodyMode,
@@ -919,7 +919,19 @@ class Gateway:
         ctx.kind = "rpc"
         is_post = method == "POST"
         args_json: str | None
-        if is_post:
+        content_type = (ctx.request.headers.get("content-type") or "").split(";")[0].strip()
+        raw_type = RAW_BODY_TYPES.get(content_type.lower()) if is_post else None
+        raw_call: sql.Composable | None = None
+        b = Builder()
+        if raw_type is not None:
+            raw = await ctx.request.body()
+            fn = find_raw_function(self.schema_cache, ctx.schema, name, raw_type)
+            value: Any = raw if raw_type == "bytea" else raw.decode("utf-8", errors="replace")
+            raw_call = sql.SQL("{}({}::{})").format(
+                qualified(fn.schema, fn.name), b.param(value), sql.SQL(raw_type)
+            )
+            args_json, used, single, rest = None, set(), True, ctx.params
+        elif is_post:
             raw = await ctx.request.body()
             if raw.strip():
                 args_json, value = parse_body(raw, ctx.request.headers.get("content-type"))
@@ -950,8 +962,7 @@ class Gateway:
             rest = [(k, v) for k, v in ctx.params if not is_rpc_argument(k, v)]
         read_only = not is_post or fn.read_only
         ctx.params = rest
-        b = Builder()
-        call = rpc_call_sql(b, fn, args_json, used, single)
+        call = raw_call if raw_call is not None else rpc_call_sql(b, fn, args_json, used, single)
         media = negotiate(ctx.request.headers.get("accept"), self.config.plan_enabled)
         if fn.return_kind == "void":
             stmt = sql.SQL("SELECT 1::bigint, NULL::text FROM (SELECT {}) AS pgrst_call").format(

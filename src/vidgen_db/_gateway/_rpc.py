@@ -8,7 +8,7 @@ from ._errors import ApiError
 from ._query import parse_field, parse_filter
 from ._schema_cache import Function, SchemaCache
 
-__all__ = ["find_function", "is_rpc_argument"]
+__all__ = ["RAW_BODY_TYPES", "find_function", "find_raw_function", "is_rpc_argument"]
 
 
 def is_rpc_argument(key: str, value: str) -> bool:
@@ -97,4 +97,29 @@ def find_function(
         f"Could not find the function {sig} in the schema cache",
         f"Searched for the function {func}{prms}, but no matches were found in the schema cache.",
         hint,
+    )
+
+
+RAW_BODY_TYPES = {"text/plain": "text", "application/octet-stream": "bytea", "text/xml": "xml"}
+"""Request media types whose body goes whole to a single unnamed parameter of this type."""
+
+
+def find_raw_function(cache: SchemaCache, schema: str, name: str, param_type: str) -> Function:
+    """The function with a single unnamed ``text``/``bytea``/``xml`` parameter."""
+    fns = [
+        fn
+        for fn in cache.functions.get((schema, name), [])
+        if len(fn.params) == 1 and fn.params[0].name == "" and fn.params[0].type == param_type
+    ]
+    if len(fns) == 1:
+        return fns[0]
+    if fns:
+        raise _ambiguous(fns)
+    func = f"{schema}.{name}"
+    raise ApiError(
+        404,
+        "PGRST202",
+        f"Could not find the function {func} in the schema cache",
+        f"Searched for the function {func} with a single unnamed {param_type} parameter, "
+        "but no matches were found in the schema cache.",
     )
