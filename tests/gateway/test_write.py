@@ -430,3 +430,31 @@ async def test_post_filters_apply_to_the_representation(
     assert r.json() == [{"name": b}]
     r = await client.get("/rest/v1/items", params={"name": f"in.({a},{b})", "select": "name"})
     assert len(r.json()) == 2  # both rows were inserted
+
+
+async def test_csv_bulk_insert(client: httpx.AsyncClient, user: dict[str, str]) -> None:
+    a, b = uniq("csv"), uniq("csv")
+    body = f'name,qty,note\n{a},2,"with, comma"\n{b},3,NULL\n'.encode()
+    r = await client.post(
+        "/rest/v1/items",
+        params={"select": "name,qty,note"},
+        content=body,
+        headers={"Content-Type": "text/csv", "Prefer": "return=representation", **user},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json() == [
+        {"name": a, "qty": 2, "note": "with, comma"},
+        {"name": b, "qty": 3, "note": None},
+    ]
+    r = await client.post(
+        "/rest/v1/items",
+        content=b"name,qty\nx\n",
+        headers={"Content-Type": "text/csv", **user},
+    )
+    assert r.status_code == 400
+    assert r.json()["message"] == "All lines must have same number of fields"
+    r = await client.post(
+        "/rest/v1/items", content=b"<a/>", headers={"Content-Type": "application/xml", **user}
+    )
+    assert r.status_code == 400
+    assert r.json()["message"] == "Content-Type not acceptable: application/xml"

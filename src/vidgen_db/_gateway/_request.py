@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -252,21 +254,31 @@ def compute_range(
     return lower, None if upper is None else max(upper - lower + 1, 0)
 
 
+def _csv_rows(raw: bytes) -> list[dict[str, str | None]]:
+    """A CSV payload (header line first) as JSON objects; unquoted ``NULL`` is null."""
+    lines = list(csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline="")))
+    if not lines:
+        raise ApiError(400, "PGRST102", "Empty or invalid json")
+    header, body = lines[0], [line for line in lines[1:] if line]
+    if any(len(line) != len(header) for line in body):
+        raise ApiError(400, "PGRST102", "All lines must have same number of fields")
+    return [
+        {k: (None if v == "NULL" else v) for k, v in zip(header, line, strict=True)}
+        for line in body
+    ]
+
+
 def parse_body(raw: bytes, content_type: str | None) -> tuple[str, Any]:
     """The payload as JSON text (passed to PostgreSQL verbatim) and its parsed value."""
     ctype = (content_type or "application/json").split(";")[0].strip().lower()
     if ctype == "application/x-www-form-urlencoded":
         obj = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
         return json.dumps(obj), obj
+    if ctype == "text/csv":
+        rows = _csv_rows(raw)
+        return json.dumps(rows), rows
     if ctype not in ("application/json", "application/vnd.pgrst.object+json", "*/*", ""):
-        if ctype == "text/csv":
-            raise ApiError(
-                400,
-                "PGRST127",
-                "Feature not implemented",
-                "text/csv request bodies are not supported by the vidgen_db local gateway",
-            )
-        raise ApiError(415, "PGRST107", f"None of these media types are available: {ctype}")
+        raise ApiError(400, "PGRST102", f"Content-Type not acceptable: {ctype}")
     text = raw.decode("utf-8", errors="replace")
     try:
         value = json.loads(text, parse_float=Decimal) if text.strip() else None
