@@ -71,6 +71,8 @@ alter table notes enable row level security;
 create policy notes_owner on notes for all to gw_user
   using (owner = (current_setting('request.jwt.claims', true)::json->>'sub')::uuid)
   with check (owner = (current_setting('request.jwt.claims', true)::json->>'sub')::uuid);
+create table "odd%s table" ("we%ird col" int primary key, "quo""te" text);
+insert into "odd%s table" values (1, 'a'), (2, 'b');
 create view film_titles as select id, title, year from films;
 create view film_cards as select id as film_id, title as name, director_id as dir from films;
 create view recent_cards as select film_id as card, name, dir from film_cards where film_id < 4;

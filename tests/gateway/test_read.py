@@ -382,3 +382,12 @@ async def test_paths(client: httpx.AsyncClient) -> None:
 async def test_csv_empty(client: httpx.AsyncClient) -> None:
     r = await get(client, "films", {"Accept": "text/csv"}, id="eq.999")
     assert r.text == "\n"
+
+
+async def test_identifiers_with_percent_and_quotes(client: httpx.AsyncClient) -> None:
+    r = await client.get(
+        "/rest/v1/odd%25s%20table",
+        params={"select": 'n:"we%ird col",q:"quo\\"te"', '"we%ird col"': "gt.1"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == [{"n": 2, "q": "b"}]

@@ -389,7 +389,7 @@ class Gateway:
                     target = (
                         qualified(schema_name, fn_name) if schema_name else sql.Identifier(fn_name)
                     )
-                    await conn.execute(sql.SQL("SELECT {}()").format(target))
+                    await conn.execute(sql.SQL("SELECT {}()").format(target), [])
                 result = await work(conn)
                 await self._response_gucs(conn, ctx)
                 await conn.execute("ROLLBACK" if rollback else "COMMIT")
