@@ -1,17 +1,23 @@
 """The worker's job step (AsyncJobStep and its sync twin): coalesced progress, completion,
 failure recording. Unit tests of the client-side logic, on in-memory stand-ins of the
-repositories (typed by the Protocols the step needs) and a fake clock."""
+repositories (typed by the Protocols the step needs) and a fake clock; then the same
+through the real service clients, HTTP mocked with respx."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
+import respx
 from pydantic import JsonValue
 
+from jwts import service_key
+from vidgen_db import AsyncVidgenDB, IllegalJobTransitionError, VidgenDB
 from vidgen_db._worker import JobStep, JobStepDB
 from vidgen_db._worker_async import AsyncJobStep, AsyncJobStepDB
 from vidgen_db.models import Job
@@ -466,3 +472,101 @@ def test_sync_failure_to_record_is_attached() -> None:
         raise RenderError("no disk")
     assert info.value.__context__ is db.rec.fail_error
     assert any("gateway" in n for n in info.value.__notes__)
+
+
+# -- through the real service clients (HTTP mocked with respx) ---------------------------
+
+URL = "https://ref.supabase.co"
+REST = f"{URL}/rest/v1"
+
+
+def step_json(name: str, state: str, pct: int) -> dict[str, Any]:
+    return step_row(name, StepStatus(state), pct).model_dump(mode="json")
+
+
+def job_json(status: str) -> dict[str, Any]:
+    return job_row(JobStatus(status)).model_dump(mode="json")
+
+
+def mock_step_functions(mock: respx.MockRouter) -> dict[str, respx.Route]:
+    return {
+        "start": mock.post(f"{REST}/rpc/start_job_step").mock(
+            return_value=httpx.Response(200, json=step_json("SCRIPTING", "started", 0))
+        ),
+        "update": mock.post(f"{REST}/rpc/update_job_step").mock(
+            return_value=httpx.Response(200, json=step_json("SCRIPTING", "started", 50))
+        ),
+        "complete": mock.post(f"{REST}/rpc/complete_job_step").mock(
+            return_value=httpx.Response(200, json=step_json("SCRIPTING", "succeeded", 100))
+        ),
+        "fail": mock.post(f"{REST}/rpc/fail_job").mock(
+            return_value=httpx.Response(200, json=job_json("FAILED"))
+        ),
+        "log": mock.post(f"{REST}/rpc/append_job_log").mock(
+            return_value=httpx.Response(200, json=7)
+        ),
+    }
+
+
+def body(route: respx.Route, n: int = -1) -> Any:
+    return json.loads(route.calls[n].request.content)
+
+
+async def test_async_service_client_over_http() -> None:
+    clock = FakeClock()
+    with respx.mock(assert_all_called=False) as mock:
+        routes = mock_step_functions(mock)
+        db = AsyncVidgenDB.service(URL, service_key())
+        async with db, AsyncJobStep(db, JOB, "SCRIPTING", clock=clock) as step:
+            for pct in range(0, 101, 5):
+                await step.progress(pct, "writing")
+            assert await step.log("drafted", data={"words": 420}) == 7
+            step.artifacts = {"script_url": "s3://b/script.json"}
+    assert body(routes["start"]) == {"p_job_id": str(JOB), "p_step_name": "SCRIPTING"}
+    assert routes["update"].call_count == 1
+    assert body(routes["update"]) == {
+        "p_job_id": str(JOB),
+        "p_step_name": "SCRIPTING",
+        "p_progress": 100,
+        "p_message": "writing",
+    }
+    assert body(routes["log"]) == {
+        "p_job_id": str(JOB),
+        "p_message": "drafted",
+        "p_level": "info",
+        "p_step_name": "SCRIPTING",
+        "p_data": {"words": 420},
+    }
+    assert body(routes["complete"])["p_artifacts"] == {"script_url": "s3://b/script.json"}
+    assert not routes["fail"].called
+
+
+def test_sync_service_client_failure_over_http() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        routes = mock_step_functions(mock)
+        db = VidgenDB.service(URL, service_key())
+        with db, pytest.raises(RenderError), JobStep(db, JOB, "RENDERING", clock=FakeClock()):
+            raise RenderError("ffmpeg exited with 137")
+    assert body(routes["fail"]) == {
+        "p_job_id": str(JOB),
+        "p_error_code": "RENDER_OOM",
+        "p_error_message": "ffmpeg exited with 137",
+        "p_failed_step": "RENDERING",
+    }
+    assert not routes["complete"].called and not routes["update"].called
+
+
+async def test_an_http_error_while_recording_is_attached() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        routes = mock_step_functions(mock)
+        routes["fail"].mock(
+            return_value=httpx.Response(
+                400, json={"code": "VG201", "message": "illegal job transition", "hint": None}
+            )
+        )
+        async with AsyncVidgenDB.service(URL, service_key()) as db:
+            with pytest.raises(RenderError) as info:
+                async with AsyncJobStep(db, JOB, "RENDERING", clock=FakeClock()):
+                    raise RenderError("boom")
+    assert isinstance(info.value.__context__, IllegalJobTransitionError)
+    assert any("VG201" in note for note in info.value.__notes__)
