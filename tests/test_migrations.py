@@ -301,3 +301,27 @@ def test_cli_seed_loads_development_data(
 def test_cli_unreachable_database_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["status", "--database-url", "postgresql://nobody@127.0.0.1:1/none"]) == 1
     assert "cannot reach the database" in capsys.readouterr().err
+
+
+def test_migrations_touch_the_auth_schema_only_with_the_new_user_trigger() -> None:
+    import re
+
+    ddl = re.compile(
+        r"^\s*(CREATE|ALTER|DROP|GRANT|REVOKE|COMMENT|TRUNCATE|INSERT|UPDATE|DELETE)\b", re.I
+    )
+    touches_auth = re.compile(r"\bauth\.(?!uid\(\)|role\(\)|jwt\(\)|email\(\))", re.I)
+    offending = []
+    for migration in load_migrations():
+        for statement in migration.statements:
+            code = "\n".join(
+                line for line in statement.splitlines() if not line.strip().startswith("--")
+            )
+            # Foreign keys to auth.users are how Supabase apps reference users: allowed.
+            outside_bodies = re.sub(r"REFERENCES auth\.users", "", code.split("$$")[0], flags=re.I)
+            if ddl.match(code) and touches_auth.search(outside_bodies):
+                head = " ".join(code.split())[:80]
+                if not re.match(
+                    r"(CREATE TRIGGER|DROP TRIGGER IF EXISTS) on_auth_user_created", head
+                ):
+                    offending.append(f"{migration.filename}: {head}")
+    assert offending == []
