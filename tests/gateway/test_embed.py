@@ -375,3 +375,26 @@ async def test_embedded_json_is_formatted_like_postgrest(client: httpx.AsyncClie
         r.text
         == '[{"id":3,"directors":{"id": 2, "name": "Denis Villeneuve"},"reviews":[{"stars": 5}]}]'
     )
+
+
+async def test_null_filters_on_embeds_inside_logic_trees(client: httpx.AsyncClient) -> None:
+    rows = await get(
+        client,
+        "films",
+        select="id,act:actors(),dir:directors()",
+        order="id",
+        **{
+            "dir.name": "eq.Greta Gerwig",
+            "act.name": "eq.Amy Adams",
+            "or": "(dir.not.is.null,act.not.is.null)",
+        },
+    )
+    assert [r["id"] for r in rows] == [1, 2, 4]
+    rows = await get(
+        client,
+        "films",
+        select="id,film_details(),reviews()",
+        order="id",
+        **{"and": "(film_details.is.null,reviews.is.null)"},
+    )
+    assert [r["id"] for r in rows] == [2, 5]
