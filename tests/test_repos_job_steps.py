@@ -1,0 +1,154 @@
+"""HTTP contract of db.job_steps (user: read; service: start, update, complete)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from test_repos_clients import (
+    AT,
+    JOB,
+    Case,
+    Invalid,
+    ids,
+    pgrst_error,
+    run_async,
+    run_invalid_async,
+    run_invalid_sync,
+    run_sync,
+    step_row,
+)
+from vidgen_db import BadRequestError, ConflictError
+from vidgen_db.models import JobStep, StepStatus
+
+STEPS = [
+    step_row(state="succeeded", progress_pct=100, finished_at=AT),
+    step_row(id=str(uuid.UUID(int=2)), step_name="VOICE_GEN", step_order=2, state="started"),
+]
+BY_ORDER = {"select": "*", "job_id": f"eq.{JOB}", "order": "step_order.asc,id.asc"}
+ARTIFACTS = {"script_url": "https://cdn.example.com/scripts/1.json", "words": 812}
+
+CASES = [
+    Case(
+        "job_steps.list",
+        role,
+        lambda db: db.job_steps.list(JOB),
+        "GET",
+        "/job_steps",
+        params=BY_ORDER,
+        response=STEPS,
+        check=lambda steps: (
+            [s.step_name for s in steps] == ["SCRIPTING", "VOICE_GEN"]
+            and all(isinstance(s, JobStep) for s in steps)
+            and steps[0].state is StepStatus.SUCCEEDED
+        ),
+    )
+    for role in ("user", "service")
+] + [
+    Case(
+        "job_steps.start",
+        "service",
+        lambda db: db.job_steps.start(JOB, "SCRIPTING", message="writing the script"),
+        "POST",
+        "/rpc/start_job_step",
+        body={
+            "p_job_id": str(JOB),
+            "p_step_name": "SCRIPTING",
+            "p_message": "writing the script",
+        },
+        response=step_row(status_message="writing the script"),
+        check=lambda s: isinstance(s, JobStep) and s.state is StepStatus.STARTED,
+    ),
+    Case(
+        "job_steps.start",
+        "service",
+        lambda db: db.job_steps.start(JOB, "DANCING"),
+        "POST",
+        "/rpc/start_job_step",
+        body={"p_job_id": str(JOB), "p_step_name": "DANCING"},
+        status=400,
+        response=pgrst_error(
+            "VG202", "unknown step DANCING: steps are the pipeline stages SCRIPTING .. PACKAGING"
+        ),
+        raises=BadRequestError,
+        check=lambda e: e.code == "VG202",
+        label="unknown-step",
+    ),
+    Case(
+        "job_steps.update",
+        "service",
+        lambda db: db.job_steps.update(JOB, "SCRIPTING", 40),
+        "POST",
+        "/rpc/update_job_step",
+        body={"p_job_id": str(JOB), "p_step_name": "SCRIPTING", "p_progress": 40},
+        response=step_row(progress_pct=40),
+        check=lambda s: s.progress_pct == 40,
+    ),
+    Case(
+        "job_steps.update",
+        "service",
+        lambda db: db.job_steps.update(JOB, "RENDERING", 10, message="frame 100"),
+        "POST",
+        "/rpc/update_job_step",
+        body={
+            "p_job_id": str(JOB),
+            "p_step_name": "RENDERING",
+            "p_progress": 10,
+            "p_message": "frame 100",
+        },
+        status=400,
+        response=pgrst_error("VG203", f"step RENDERING of job {JOB} is not started"),
+        raises=ConflictError,
+        check=lambda e: e.code == "VG203",
+        label="not-started",
+    ),
+    Case(
+        "job_steps.complete",
+        "service",
+        lambda db: db.job_steps.complete(JOB, "SCRIPTING", artifacts=ARTIFACTS),
+        "POST",
+        "/rpc/complete_job_step",
+        body={"p_job_id": str(JOB), "p_step_name": "SCRIPTING", "p_artifacts": ARTIFACTS},
+        response=step_row(
+            state="succeeded", progress_pct=100, artifacts_json=ARTIFACTS, finished_at=AT
+        ),
+        check=lambda s: s.state is StepStatus.SUCCEEDED and s.artifacts_json == ARTIFACTS,
+    ),
+]
+
+INVALID = [
+    Invalid(
+        "job_steps.update",
+        "service",
+        lambda db: db.job_steps.update(JOB, "SCRIPTING", 101),
+        "progress",
+    ),
+    Invalid(
+        "job_steps.update",
+        "service",
+        lambda db: db.job_steps.update(JOB, "SCRIPTING", None),
+        "progress",
+        "none",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_sync(case: Case) -> None:
+    run_sync(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+async def test_async(case: Case) -> None:
+    await run_async(case)
+
+
+@pytest.mark.parametrize("case", INVALID, ids=ids)
+def test_refused_before_any_request_sync(case: Invalid) -> None:
+    run_invalid_sync(case)
+
+
+@pytest.mark.parametrize("case", INVALID, ids=ids)
+async def test_refused_before_any_request_async(case: Invalid) -> None:
+    await run_invalid_async(case)

@@ -1,0 +1,174 @@
+"""HTTP contract of db.logs (user: read a job's lines in order; service: append)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from test_repos_clients import (
+    JOB,
+    Case,
+    Invalid,
+    ids,
+    log_row,
+    pgrst_error,
+    run_async,
+    run_invalid_async,
+    run_invalid_sync,
+    run_sync,
+)
+from vidgen_db import CheckViolationError
+from vidgen_db.models import JobLog, JobLogInsert, LogLevel
+
+LINES = [
+    JobLogInsert(job_id=JOB, message="script ready", step_name="SCRIPTING"),
+    JobLogInsert(job_id=JOB, message="slow provider", level=LogLevel.WARNING, data={"ms": 8100}),
+]
+
+
+def columns(*names: str) -> object:
+    """postgrest-py's ``columns`` parameter: the rows' keys (quoted), in any order."""
+    return lambda value: {name.strip('"') for name in value.split(",")} == set(names)
+
+
+CASES = [
+    *(
+        Case(
+            "logs.list",
+            role,
+            lambda db: db.logs.list(JOB),
+            "GET",
+            "/job_logs",
+            params={"select": "*", "job_id": f"eq.{JOB}", "order": "id.asc", "limit": "100"},
+            response=[log_row(1), log_row(2, level="warning", data={"ms": 8100})],
+            check=lambda lines: (
+                [line.id for line in lines] == [1, 2]
+                and isinstance(lines[1], JobLog)
+                and lines[1].level is LogLevel.WARNING
+            ),
+        )
+        for role in ("user", "service")
+    ),
+    Case(
+        "logs.list",
+        "user",
+        lambda db: db.logs.list(JOB, after_id=41, limit=2),
+        "GET",
+        "/job_logs",
+        params={
+            "select": "*",
+            "job_id": f"eq.{JOB}",
+            "id": "gt.41",
+            "order": "id.asc",
+            "limit": "2",
+        },
+        response=[log_row(42), log_row(43)],
+        check=lambda lines: [line.id for line in lines] == [42, 43],
+        label="after",
+    ),
+    Case(
+        "logs.append",
+        "service",
+        lambda db: db.logs.append(JOB, "rendering started"),
+        "POST",
+        "/rpc/append_job_log",
+        body={"p_job_id": str(JOB), "p_message": "rendering started", "p_level": "info"},
+        response=44,
+        check=lambda log_id: log_id == 44,
+    ),
+    Case(
+        "logs.append",
+        "service",
+        lambda db: db.logs.append(
+            JOB, "retrying", level=LogLevel.WARNING, step_name="VOICE_GEN", data={"attempt": 2}
+        ),
+        "POST",
+        "/rpc/append_job_log",
+        body={
+            "p_job_id": str(JOB),
+            "p_message": "retrying",
+            "p_level": "warning",
+            "p_step_name": "VOICE_GEN",
+            "p_data": {"attempt": 2},
+        },
+        response=45,
+        check=lambda log_id: log_id == 45,
+        label="all-arguments",
+    ),
+    Case(
+        "logs.append",
+        "service",
+        lambda db: db.logs.append(JOB, "x", level=LogLevel.DEBUG),
+        "POST",
+        "/rpc/append_job_log",
+        body={"p_job_id": str(JOB), "p_message": "x", "p_level": "debug"},
+        status=400,
+        response=pgrst_error(
+            "23514",
+            'new row for relation "job_logs" violates check constraint "job_logs_level_check"',
+        ),
+        raises=CheckViolationError,
+        label="refused",
+    ),
+    Case(
+        "logs.append_many",
+        "service",
+        lambda db: db.logs.append_many(JOB, LINES),
+        "POST",
+        "/job_logs",
+        params={"columns": columns("job_id", "message", "step_name", "level", "data")},
+        prefer={"return=minimal", "missing=default"},
+        body=[
+            {"job_id": str(JOB), "message": "script ready", "step_name": "SCRIPTING"},
+            {
+                "job_id": str(JOB),
+                "message": "slow provider",
+                "level": "warning",
+                "data": {"ms": 8100},
+            },
+        ],
+        status=201,
+        check=lambda result: result is None,
+    ),
+]
+
+INVALID = [
+    Invalid("logs.list", "user", lambda db: db.logs.list(JOB, limit=0), "limit"),
+    Invalid("logs.list", "user", lambda db: db.logs.list(JOB, after_id=-1), "after_id", "after"),
+    Invalid(
+        "logs.append_many",
+        "service",
+        lambda db: db.logs.append_many(
+            JOB, [JobLogInsert(job_id=uuid.UUID(int=5), message="elsewhere")]
+        ),
+        "every line must be of job",
+    ),
+]
+
+
+def test_append_many_of_nothing_sends_nothing() -> None:
+    from test_repos_clients import sync_client
+
+    with sync_client("service") as db:
+        db.logs.append_many(JOB, [])  # no route is mocked: a request would fail
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_sync(case: Case) -> None:
+    run_sync(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+async def test_async(case: Case) -> None:
+    await run_async(case)
+
+
+@pytest.mark.parametrize("case", INVALID, ids=ids)
+def test_refused_before_any_request_sync(case: Invalid) -> None:
+    run_invalid_sync(case)
+
+
+@pytest.mark.parametrize("case", INVALID, ids=ids)
+async def test_refused_before_any_request_async(case: Invalid) -> None:
+    await run_invalid_async(case)
