@@ -137,10 +137,16 @@ async def test_rls_user_sees_only_own_rows(
         "/rest/v1/notes", json={"body": "b's note"}, headers={"Prefer": "return=minimal", **b}
     )
     assert r.status_code == 201
-    r = await client.get("/rest/v1/notes", params={"select": "owner,body"}, headers=a)
-    assert r.json() == [{"owner": USER_A, "body": "a's note"}]
-    r = await client.get("/rest/v1/notes", params={"select": "owner,body"}, headers=b)
-    assert r.json() == [{"owner": USER_B, "body": "b's note"}]
+    seen_by_a = (
+        await client.get("/rest/v1/notes", params={"select": "owner,body"}, headers=a)
+    ).json()
+    seen_by_b = (
+        await client.get("/rest/v1/notes", params={"select": "owner,body"}, headers=b)
+    ).json()
+    assert {"owner": USER_A, "body": "a's note"} in seen_by_a
+    assert {n["owner"] for n in seen_by_a} == {USER_A}
+    assert {"owner": USER_B, "body": "b's note"} in seen_by_b
+    assert {n["owner"] for n in seen_by_b} == {USER_B}
     # B cannot write a row owned by A (RLS WITH CHECK)
     r = await client.post("/rest/v1/notes", json={"owner": USER_A, "body": "forged"}, headers=b)
     assert r.status_code == 403
