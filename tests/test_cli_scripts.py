@@ -338,7 +338,7 @@ def test_jobs_show(key: str, capsys: pytest.CaptureFixture[str]) -> None:
         f"user      {USER}",
         "status    VOICE_GEN (18%)",
         "message   voicing scene 2",
-        "credits   reserved: reserved 40, final -",
+        "credits   reserved 40, final -, state reserved",
         "created   2026-11-28 10:00:00",
         "started   2026-11-28 10:00:05",
         "finished  -",

@@ -388,3 +388,14 @@ async def test_realtime_that_cannot_make_a_channel_falls_back() -> None:
     script = Script(job("READY", 100))
     seen = [j async for j in watch_job(script.aget, JOB, realtime=object())]
     assert len(seen) == 1
+
+
+async def test_realtime_watch_times_out() -> None:
+    script = Script(job("RENDERING", 40))
+    realtime = FakeRealtime()
+    with pytest.raises(RequestTimeoutError):
+        async for _ in watch_job(
+            script.aget, JOB, realtime=realtime, max_interval=30, timeout=0.05
+        ):
+            pass
+    assert len(realtime.removed) == 1  # the channel is left on the way out

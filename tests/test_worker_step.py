@@ -69,6 +69,7 @@ class Recorder:
         self.calls: list[tuple[Any, ...]] = []
         self.fail_error: Exception | None = None
         self.update_error: Exception | None = None
+        self.complete_error: Exception | None = None
 
     def names(self) -> list[str]:
         return [c[0] for c in self.calls]
@@ -106,6 +107,8 @@ class AsyncFakeJobSteps:
         artifacts: JsonValue | None = None,
         message: str | None = None,
     ) -> JobStepRow:
+        if self.rec.complete_error is not None:
+            raise self.rec.complete_error
         self.rec.calls.append(("complete", job_id, step_name, artifacts, message))
         return step_row(step_name, StepStatus.SUCCEEDED, 100)
 
@@ -395,6 +398,15 @@ async def test_a_failing_progress_write_propagates_and_fails_the_step() -> None:
             clock.advance(2)
             await step.progress(10)
     assert db.rec.calls[-1][:3] == ("fail", JOB, "RuntimeError")
+
+
+async def test_a_failing_completion_is_raised_without_failing_the_job() -> None:
+    db = AsyncFakeDB()
+    db.rec.complete_error = ConnectionError("gone")
+    with pytest.raises(ConnectionError):
+        async with AsyncJobStep(db, JOB, "PACKAGING", clock=FakeClock()) as step:
+            await step.progress(99)
+    assert db.rec.names() == ["start", "update"]  # the pending progress, then no fail_job
 
 
 async def test_progress_is_validated() -> None:

@@ -241,8 +241,10 @@ def _cell(value: object) -> str:
     return _one_line(value)
 
 
-def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: str = "") -> None:
-    """Aligned columns; the columns whose letter (a, b, ...) is in ``right`` are
+def _print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()
+) -> None:
+    """Aligned columns, two spaces apart; the columns numbered in ``right`` (from 0) are
     right-aligned (numbers); the last column is never padded."""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
@@ -250,7 +252,7 @@ def _print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], right
     for row in [list(headers), *cells]:
         out = []
         for i, text in enumerate(row):
-            if chr(ord("a") + i) in right:
+            if i in right:
                 out.append(text.rjust(widths[i]))
             elif i == last:
                 out.append(text)
@@ -268,7 +270,7 @@ def _print_fields(fields: Sequence[tuple[str, object]]) -> None:
 def _cmd_credits_balance(args: argparse.Namespace) -> int:
     with _service_db(args) as db:
         balance = db.credits.balance(args.user_id)
-    _print_table(["USER", "BALANCE"], [[args.user_id, balance]], right="b")
+    _print_table(["USER", "BALANCE"], [[args.user_id, balance]], right=[1])
     return 0
 
 
@@ -298,7 +300,7 @@ def _cmd_credits_history(args: argparse.Namespace) -> int:
             ]
             for e in page.items
         ],
-        right="cd",
+        right=[2, 3],
     )
     if page.next_cursor is not None:
         print(f"(older entries not shown: raise --limit, now {args.limit})")
@@ -333,8 +335,8 @@ def _cmd_jobs_show(args: argparse.Namespace) -> int:
         ("message", job.status_message),
         (
             "credits",
-            f"{job.credit_state.value}: reserved {_cell(job.cost_credits_reserved)}, "
-            f"final {_cell(job.cost_credits_final)}",
+            f"reserved {_cell(job.cost_credits_reserved)}, final {_cell(job.cost_credits_final)}, "
+            f"state {job.credit_state.value}",
         ),
         ("created", job.created_at),
         ("started", job.started_at),
@@ -361,7 +363,7 @@ def _cmd_jobs_show(args: argparse.Namespace) -> int:
                 ]
                 for s in steps
             ],
-            right="c",
+            right=[2],
         )
     else:
         print("no steps started")

@@ -19,6 +19,11 @@ fails the step and the job (``fail_job``: the credits are refunded in SQL) and i
 re-raised unchanged; if recording the failure fails too, that error is attached to the
 original (``__context__`` and a note), never raised instead of it.
 
+A progress write that fails raises from ``progress()`` (inside the block: the step then
+fails as above). If the block succeeded but writing its completion fails (after the
+client's retries), that error is raised and the job is not failed: the work was done,
+and the step may be run, or completed, again.
+
 Cancellation, ``KeyboardInterrupt`` and ``SystemExit`` (anything not an ``Exception``)
 are not recorded as a failure: the worker is being stopped, not the job failing; the
 step stays started and may be started again (``start_job_step`` restarts a step).
