@@ -114,6 +114,7 @@ async def test_void_function_is_204(client: httpx.AsyncClient, make_token: MakeT
     r = await client.post("/rest/v1/rpc/touch", json={}, headers=bearer(make_token("gw_user")))
     assert r.status_code == 204
     assert r.content == b""
+    assert r.headers["content-range"] == "0-0/*"
 
 
 async def test_raised_errors(client: httpx.AsyncClient) -> None:

@@ -976,6 +976,7 @@ class Gateway:
                 self._check_max_affected_rpc(ctx, fn, 0)
 
             await self._transaction(ctx, read_only, work)
+            ctx.headers["Content-Range"] = "0-0/*"  # PostgREST counts the one (void) row
             return self._finish(ctx, 204, None, None)
         if fn.return_kind == "record":
             raise not_implemented(
