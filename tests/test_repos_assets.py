@@ -8,6 +8,7 @@ import pytest
 
 from test_repos_clients import (
     ASSET,
+    DELETE_BODY,
     JOB,
     NOT_FOUND,
     Case,
@@ -112,7 +113,7 @@ CASES = [
         "/assets",
         params={"id": f"eq.{ASSET}"},
         prefer={"return=representation"},
-        body={},  # postgrest-py sends an empty object with a DELETE
+        body=DELETE_BODY,
         response=[asset_row()],
         check=lambda result: result is None,
     ),
@@ -124,7 +125,7 @@ CASES = [
         "/assets",
         params={"id": f"eq.{ASSET}"},
         prefer={"return=representation"},
-        body={},
+        body=DELETE_BODY,
         response=[],
         raises=NotFoundError,
         label="missing",

@@ -44,6 +44,8 @@ KEYS = {"anon": anon_key(), "service": service_key(), "token": user_token(USER)}
 
 Role = Literal["user", "service", "anon"]
 NO_BODY: Any = object()
+#: What postgrest-py sends as the body of a DELETE (PostgREST ignores it).
+DELETE_BODY: dict[str, Any] = {}
 
 
 # -- realistic rows, as PostgREST returns them -----------------------------------------------

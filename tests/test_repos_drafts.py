@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from test_repos_clients import (
+    DELETE_BODY,
     DRAFT,
     OTHER_USER,
     SESSION_TOKEN,
@@ -131,7 +132,7 @@ CASES = [
         lambda db: db.drafts.delete(DRAFT),
         "DELETE",
         "/draft_prompts",
-        body={},  # postgrest-py sends an empty object with a DELETE
+        body=DELETE_BODY,
         params={"id": f"eq.{DRAFT}"},
         prefer={"return=representation"},
         response=[draft_row()],
@@ -143,7 +144,7 @@ CASES = [
         lambda db: db.drafts.delete(DRAFT),
         "DELETE",
         "/draft_prompts",
-        body={},  # postgrest-py sends an empty object with a DELETE
+        body=DELETE_BODY,
         params={"id": f"eq.{DRAFT}"},
         prefer={"return=representation"},
         response=[],
@@ -229,7 +230,7 @@ CASES = [
         lambda db: db.drafts.delete_expired(),
         "DELETE",
         "/draft_prompts",
-        body={},  # postgrest-py sends an empty object with a DELETE
+        body=DELETE_BODY,
         params={"user_id": "is.null", "expires_at": a_moment_ago},
         prefer={"return=minimal", "count=exact"},
         status=204,

@@ -17,6 +17,7 @@ from test_repos_clients import (
     run_invalid_async,
     run_invalid_sync,
     run_sync,
+    sync_client,
 )
 from vidgen_db import CheckViolationError
 from vidgen_db.models import JobLog, JobLogInsert, LogLevel
@@ -148,8 +149,6 @@ INVALID = [
 
 
 def test_append_many_of_nothing_sends_nothing() -> None:
-    from test_repos_clients import sync_client
-
     with sync_client("service") as db:
         db.logs.append_many(JOB, [])  # no route is mocked: a request would fail
 
