@@ -103,7 +103,7 @@ class _Result:
 
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body),
+        json.dumps(body, separators=(",", ":")),  # compact, like PostgREST's encoder
         status_code=status,
         headers=headers,
         media_type="application/json; charset=utf-8",
