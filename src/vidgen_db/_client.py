@@ -12,6 +12,10 @@ Build one with a class method of :class:`VidgenDB`:
   only store a draft prompt; ``.as_user(token)`` derives user clients sharing its pool.
 * ``VidgenDB.from_env()`` and ``VidgenDB.from_supabase(client)``.
 
+Each client reaches the data through repositories (``db.jobs``, ``db.credits``...; see
+docs/api.md): a user client the user's own rows, the service client everyone's and the
+service-only operations, the anonymous client ``db.drafts.save`` alone.
+
 A key of the wrong kind is refused at construction. Each client owns one HTTP
 connection pool; close it with ``db.close()`` or ``with``.
 """

@@ -10,6 +10,10 @@ Build one with a class method of :class:`AsyncVidgenDB`:
   only store a draft prompt; ``.as_user(token)`` derives user clients sharing its pool.
 * ``AsyncVidgenDB.from_env()`` and ``AsyncVidgenDB.from_supabase(client)``.
 
+Each client reaches the data through repositories (``db.jobs``, ``db.credits``...; see
+docs/api.md): a user client the user's own rows, the service client everyone's and the
+service-only operations, the anonymous client ``db.drafts.save`` alone.
+
 A key of the wrong kind is refused at construction. Each client owns one HTTP
 connection pool; close it with ``await db.aclose()`` or ``async with``.
 """
