@@ -424,7 +424,6 @@ def node_sql(
     limit: int | None = None,
     offset: int | None = None,
     for_count: bool = False,
-    skip_conditions: bool = False,
 ) -> sql.Composable:
     """The SELECT of one node, its embeds as lateral joins."""
     select: list[sql.Composable] = []
@@ -515,8 +514,7 @@ def node_sql(
     if parent is not None and rel is not None:
         extra_from, link = _join_conditions(node, parent.alias, rel)
         where.extend(link)
-    if not skip_conditions:
-        where.extend(condition_sql(b, node, c) for c in node.params.conditions)
+    where.extend(condition_sql(b, node, c) for c in node.params.conditions)
     if for_count:
         select = [sql.SQL("1")]
     query = sql.SQL("SELECT {} FROM {} AS {}{}{}").format(
