@@ -170,7 +170,6 @@ class ParsedQuery:
     """The query string split into select, columns, on_conflict and per-node parameters."""
 
     select: list[SelectItem]
-    select_given: bool
     columns: list[str] | None
     on_conflict: list[str] | None
     by_path: dict[tuple[str, ...], NodeParams]
@@ -179,14 +178,12 @@ class ParsedQuery:
 def parse_query(items: list[tuple[str, str]]) -> ParsedQuery:
     """Parse every query parameter (``apikey`` and RPC arguments already removed)."""
     select: list[SelectItem] = [StarItem()]
-    select_given = False
     columns: list[str] | None = None
     on_conflict: list[str] | None = None
     by_path: dict[tuple[str, ...], NodeParams] = {}
     for key, value in items:
         if key == "select":
             select = parse_select(value)
-            select_given = True
             continue
         if key == "columns":
             columns = parse_columns(value)
@@ -208,7 +205,7 @@ def parse_query(items: list[tuple[str, str]]) -> ParsedQuery:
             node.conditions.append(parse_logic(op, negated, value))
         else:
             node.conditions.append(parse_filter(parse_field(last), value))
-    return ParsedQuery(select, select_given, columns, on_conflict, by_path)
+    return ParsedQuery(select, columns, on_conflict, by_path)
 
 
 def parse_range_header(value: str | None) -> tuple[int, int | None] | None:
