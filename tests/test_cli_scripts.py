@@ -49,11 +49,35 @@ def lines(text: str) -> list[str]:
     return text.rstrip("\n").split("\n")
 
 
+NOT_FOUND = {
+    "code": "PGRST116",
+    "message": "Cannot coerce the result to a single JSON object",
+    "details": "The result contains 0 rows",
+    "hint": None,
+}
+
+
+def profile_route(mock: respx.MockRouter, exists: bool = True, rest: str = REST) -> respx.Route:
+    """The profile lookup that tells a known user from an unknown one."""
+    row = {
+        "id": str(USER),
+        "display_name": "Ada",
+        "avatar_url": None,
+        "notification_prefs": {"job_complete": True, "job_failed": True},
+        "stripe_customer_id": None,
+        "created_at": "2026-11-28T09:00:00+00:00",
+        "updated_at": "2026-11-28T09:00:00+00:00",
+    }
+    response = httpx.Response(200, json=row) if exists else httpx.Response(406, json=NOT_FOUND)
+    return mock.get(f"{rest}/profiles").mock(return_value=response)
+
+
 # -- credits balance ---------------------------------------------------------------------
 
 
 def test_balance(key: str, capsys: pytest.CaptureFixture[str]) -> None:
     with respx.mock(assert_all_called=True) as mock:
+        profiles = profile_route(mock)
         route = mock.post(f"{REST}/rpc/get_credit_balance").mock(
             return_value=httpx.Response(200, json=42)
         )
@@ -67,11 +91,22 @@ def test_balance(key: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(request.content) == {"p_user_id": str(USER)}
     assert request.headers["apikey"] == key
     assert request.headers["authorization"] == f"Bearer {key}"
+    assert profiles.calls.last.request.url.params["id"] == f"eq.{USER}"
+
+
+def test_balance_of_an_unknown_user_exits_1(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # get_credit_balance answers 0 for any id: the profile lookup tells a typo apart.
+    with respx.mock(assert_all_called=False) as mock:
+        profile_route(mock, exists=False)
+        balance = mock.post(f"{REST}/rpc/get_credit_balance")
+        code, out, err = run(capsys, "credits", "balance", str(USER))
+    assert code == 1 and out == "" and not balance.called
+    assert err == f"error: unknown user {USER}\n"
 
 
 def test_unknown_user_exits_1_with_one_line(key: str, capsys: pytest.CaptureFixture[str]) -> None:
     with respx.mock() as mock:
-        mock.post(f"{REST}/rpc/get_credit_balance").mock(
+        mock.post(f"{REST}/rpc/grant_credits").mock(
             return_value=httpx.Response(
                 400,
                 json={
@@ -82,7 +117,7 @@ def test_unknown_user_exits_1_with_one_line(key: str, capsys: pytest.CaptureFixt
                 },
             )
         )
-        code, out, err = run(capsys, "credits", "balance", str(USER))
+        code, out, err = run(capsys, "credits", "grant", str(USER), "5")
     assert code == 1 and out == ""
     assert lines(err) == [
         f"error: [HTTP 400 VG001] unknown user {USER} (details: no profile with that id)"
@@ -98,15 +133,16 @@ def test_options_instead_of_the_environment(
     secret = service_key()
     other = "https://other.supabase.co"
     with respx.mock(assert_all_called=True) as mock:
+        profile_route(mock, rest=f"{other}/rest/v1")
         route = mock.post(f"{other}/rest/v1/rpc/get_credit_balance").mock(
             return_value=httpx.Response(200, json=7)
         )
-        code, out, _ = run(
+        code, out, err = run(
             capsys, "credits", "balance", str(USER), "--url", other, "--service-key", secret
         )
     assert code == 0 and out.endswith(" 7\n")
     assert route.calls.last.request.headers["authorization"] == f"Bearer {secret}"
-    assert secret not in out
+    assert secret not in out and secret not in err
 
 
 def test_missing_configuration(
@@ -191,6 +227,14 @@ def entry(n: int, kind: str, amount: int, balance: int, **extra: Any) -> dict[st
     return row
 
 
+def test_history_of_an_unknown_user(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        profile_route(mock, exists=False)
+        ledger = mock.get(f"{REST}/credit_ledger")
+        code, _, err = run(capsys, "credits", "history", str(USER))
+    assert code == 1 and err == f"error: unknown user {USER}\n" and not ledger.called
+
+
 def test_history(key: str, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [
         entry(3, "usage", -40, 25, job_id=str(JOB)),
@@ -198,6 +242,7 @@ def test_history(key: str, capsys: pytest.CaptureFixture[str]) -> None:
         entry(1, "grant", 10, 10, note="welcome bonus"),
     ]
     with respx.mock(assert_all_called=True) as mock:
+        profile_route(mock)
         route = mock.get(f"{REST}/credit_ledger").mock(return_value=httpx.Response(200, json=rows))
         code, out, _ = run(capsys, "credits", "history", str(USER), "--limit", "5")
     assert code == 0
@@ -216,6 +261,7 @@ def test_history(key: str, capsys: pytest.CaptureFixture[str]) -> None:
 def test_history_says_when_there_is_more(key: str, capsys: pytest.CaptureFixture[str]) -> None:
     rows = [entry(2, "grant", 5, 15), entry(1, "grant", 10, 10)]
     with respx.mock() as mock:
+        profile_route(mock)
         mock.get(f"{REST}/credit_ledger").mock(return_value=httpx.Response(200, json=rows))
         code, out, _ = run(capsys, "credits", "history", str(USER), "--limit", "1")
     assert code == 0
@@ -224,6 +270,7 @@ def test_history_says_when_there_is_more(key: str, capsys: pytest.CaptureFixture
 
 def test_empty_history(key: str, capsys: pytest.CaptureFixture[str]) -> None:
     with respx.mock() as mock:
+        profile_route(mock)
         mock.get(f"{REST}/credit_ledger").mock(return_value=httpx.Response(200, json=[]))
         code, out, _ = run(capsys, "credits", "history", str(USER))
     assert code == 0 and out == f"no ledger entries for {USER}\n"
@@ -425,17 +472,7 @@ def test_jobs_show_a_failed_job_without_logs(key: str, capsys: pytest.CaptureFix
 
 def test_jobs_show_of_a_missing_job_exits_1(key: str, capsys: pytest.CaptureFixture[str]) -> None:
     with respx.mock() as mock:
-        mock.get(f"{REST}/jobs").mock(
-            return_value=httpx.Response(
-                406,
-                json={
-                    "code": "PGRST116",
-                    "message": "JSON object requested, multiple (or no) rows returned",
-                    "details": "The result contains 0 rows",
-                    "hint": None,
-                },
-            )
-        )
+        mock.get(f"{REST}/jobs").mock(return_value=httpx.Response(406, json=NOT_FOUND))
         code, out, err = run(capsys, "jobs", "show", str(JOB))
     assert code == 1 and out == ""
-    assert err.startswith("error: ") and len(lines(err)) == 1 and "PGRST116" in err
+    assert err == f"error: unknown job {JOB}\n"

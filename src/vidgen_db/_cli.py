@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from ._dsn import host_of, redact
-from ._errors import ConfigurationError, VidgenDBError
+from ._errors import ConfigurationError, NotFoundError, VidgenDBError
 from ._migrate import Migrator, load_migrations
 from ._resources import seed_file, source_checkout_sql_dir
 from ._sqlsplit import split_statements
@@ -267,8 +267,18 @@ def _print_fields(fields: Sequence[tuple[str, object]]) -> None:
         print(f"{name:<{width}}  {_cell(value)}")
 
 
+def _require_user(db: ServiceDB, user_id: uuid.UUID) -> None:
+    """NotFoundError "unknown user" unless ``user_id`` has a profile (every user has one);
+    the balance of an unknown id would read as 0 and its history as empty."""
+    try:
+        db.profiles.get(user_id)
+    except NotFoundError:
+        raise NotFoundError(f"unknown user {user_id}") from None
+
+
 def _cmd_credits_balance(args: argparse.Namespace) -> int:
     with _service_db(args) as db:
+        _require_user(db, args.user_id)
         balance = db.credits.balance(args.user_id)
     _print_table(["USER", "BALANCE"], [[args.user_id, balance]], right=[1])
     return 0
@@ -283,6 +293,7 @@ def _cmd_credits_grant(args: argparse.Namespace) -> int:
 
 def _cmd_credits_history(args: argparse.Namespace) -> int:
     with _service_db(args) as db:
+        _require_user(db, args.user_id)
         page = db.credits.history(args.user_id, limit=args.limit)
     if not page.items:
         print(f"no ledger entries for {args.user_id}")
@@ -323,7 +334,10 @@ def _last_logs(db: ServiceDB, job_id: uuid.UUID, count: int) -> tuple[list[JobLo
 
 def _cmd_jobs_show(args: argparse.Namespace) -> int:
     with _service_db(args) as db:
-        job = db.jobs.get(args.job_id)
+        try:
+            job = db.jobs.get(args.job_id)
+        except NotFoundError:
+            raise NotFoundError(f"unknown job {args.job_id}") from None
         steps = db.job_steps.list(args.job_id)
         logs, total = _last_logs(db, args.job_id, args.logs) if args.logs else ([], 0)
     progress = f" ({job.progress}%)" if job.progress is not None else ""
