@@ -399,3 +399,25 @@ async def test_realtime_watch_times_out() -> None:
         ):
             pass
     assert len(realtime.removed) == 1  # the channel is left on the way out
+
+
+async def test_an_unreachable_realtime_server_falls_back_to_polling() -> None:
+    # supabase-py's own client, pointed at a port nothing listens on.
+    import socket
+
+    from realtime import AsyncRealtimeClient
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    realtime = AsyncRealtimeClient(
+        f"ws://127.0.0.1:{port}/realtime/v1", token="t", max_retries=1, initial_backoff=0.01
+    )
+    script = Script(job("QUEUED"), job("READY", 100))
+    t = FakeTime()
+    seen = [
+        j
+        async for j in watch_job(script.aget, JOB, realtime=realtime, sleep=t.asleep, clock=t.clock)
+    ]
+    assert [j.status for j in seen] == [JobStatus.QUEUED, JobStatus.READY]
+    assert t.sleeps == [1.0]
