@@ -322,3 +322,29 @@ async def test_aggregates_when_enabled(gw_config: GatewayConfig) -> None:
         r = await c.get("/rest/v1/films", params={"select": "*,count()"})
         assert r.status_code == 400
         assert r.json()["code"] == "PGRST127"
+
+
+async def test_cors(client: httpx.AsyncClient, gw_config: GatewayConfig) -> None:
+    r = await client.options(
+        "/rest/v1/films",
+        headers={
+            "Origin": "http://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "apikey, content-type",
+        },
+    )
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["access-control-allow-headers"] == "Authorization, apikey, content-type"
+    assert "PATCH" in r.headers["access-control-allow-methods"]
+    r = await client.get("/rest/v1/films", headers={"Origin": "http://app.example"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "Content-Range" in r.headers["access-control-expose-headers"]
+    r = await client.get("/rest/v1/films")
+    assert "access-control-allow-origin" not in r.headers
+    allowed = frozenset({"http://ok.example"})
+    async with serve(gw_config, cors_allowed_origins=allowed) as c:
+        r = await c.get("/rest/v1/films", headers={"Origin": "http://ok.example"})
+        assert r.headers["access-control-allow-origin"] == "http://ok.example"
+        r = await c.get("/rest/v1/films", headers={"Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in r.headers

@@ -73,6 +73,12 @@ _PRELUDE = (
 )
 
 
+_EXPOSED_HEADERS = (
+    "Content-Encoding, Content-Location, Content-Range, Content-Type, Date, Location, Server, "
+    "Transfer-Encoding, Range-Unit"
+)
+
+
 @dataclass
 class _Ctx:
     """What one request carries through its handler."""
@@ -223,7 +229,36 @@ class Gateway:
     # -- request entry ----------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
-        """Serve one request."""
+        """Serve one request (with PostgREST's CORS policy when an ``Origin`` is sent)."""
+        origin = request.headers.get("origin")
+        if origin is None:
+            return await self._handle_safely(request)
+        allowed = self.config.cors_allowed_origins
+        allow_origin = "*" if allowed is None else (origin if origin in allowed else None)
+        if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+            if allow_origin is None:
+                return Response(None, 200)
+            requested = request.headers.get("access-control-request-headers", "")
+            allow_headers = ", ".join(
+                ["Authorization", *(h.strip() for h in requested.split(",") if h.strip())]
+            )
+            return Response(
+                None,
+                200,
+                headers={
+                    "Access-Control-Allow-Origin": allow_origin,
+                    "Access-Control-Allow-Methods": "GET, POST, PATCH, PUT, DELETE, OPTIONS",
+                    "Access-Control-Allow-Headers": allow_headers,
+                    "Access-Control-Max-Age": "86400",
+                },
+            )
+        response = await self._handle_safely(request)
+        if allow_origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = allow_origin
+            response.headers["Access-Control-Expose-Headers"] = _EXPOSED_HEADERS
+        return response
+
+    async def _handle_safely(self, request: Request) -> Response:
         try:
             return await self._handle(request)
         except ApiError as err:

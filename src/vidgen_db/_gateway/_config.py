@@ -39,6 +39,7 @@ class GatewayConfig:
     tx_end: TxEnd = "commit"
     pre_request: str | None = None
     db_channel: str | None = "pgrst"
+    cors_allowed_origins: frozenset[str] | None = None
     pool_min_size: int = 1
     pool_max_size: int = 10
     pool_timeout: float = 10.0
