@@ -376,6 +376,7 @@ async def test_a_failure_to_record_is_attached_never_raised_instead() -> None:
             raise original
     assert info.value is original
     assert info.value.__context__ is db.rec.fail_error
+    assert db.rec.fail_error.__context__ is None  # no cycle back to the original
     notes = getattr(info.value, "__notes__", [])
     assert any("database down" in n and "RENDERING" in n for n in notes)
 

@@ -230,6 +230,8 @@ class AsyncJobStep:
                 f"{self.job_id} failed too: {type(recording).__name__}: {recording}"
             )
             if exc.__context__ is None:
+                if recording.__context__ is exc:
+                    recording.__context__ = None  # no cycle: exc -> recording -> exc
                 exc.__context__ = recording
         # Returning None re-raises ``exc`` unchanged.
 
