@@ -15,14 +15,14 @@ whole watch: ``RequestTimeoutError`` when the job is not done by then (each read
 bounded by the client's HTTP timeout). Errors of the reads (``NotFoundError``...) are
 raised as they are; transient ones were already retried by the client.
 
-With ``realtime`` (the ``AsyncRealtimeClient`` of an async supabase-py client, i.e.
-``client.realtime``), the async watcher subscribes to Realtime's ``postgres_changes``
+With ``realtime`` (supabase-py's Realtime client: ``client.realtime`` of a client made
+by ``acreate_client``), the async watcher subscribes to Realtime's ``postgres_changes``
 UPDATEs of that job and reads the job when notified instead of on a timer (still at
 least every ``max_interval``, in case a notification is lost); if subscribing fails it
 logs a warning and polls. See ``vidgen_db._realtime``. The sync watcher always polls.
 
-To stop early, break out of the loop; to be sure the Realtime channel is left at once,
-wrap the iterator in ``contextlib.aclosing``.
+To stop early, break out of the loop. With Realtime (async only), wrap the iterator in
+``contextlib.aclosing`` to be sure its channel is left at once.
 """
 
 from __future__ import annotations
