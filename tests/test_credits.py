@@ -336,3 +336,22 @@ def test_the_service_role_cannot_choose_balance_after(db: Db) -> None:
             (user_id,),
         )
     assert db.balance(user_id) == 10
+
+
+def test_expired_visitor_drafts_are_deleted_by_the_database_clock(db: Db) -> None:
+    user_id = db.new_user()
+    db.conn.execute(
+        "INSERT INTO public.draft_prompts (session_token, prompt_text, user_id, expires_at) VALUES "
+        "('expired-visitor-token-000001', 'old', NULL, now() - interval '1 minute'), "
+        "('live-visitor-token-0000000001', 'new', NULL, now() + interval '1 day'), "
+        "('expired-claimed-token-000001', 'kept', %s, now() - interval '1 minute')",
+        (user_id,),
+    )
+    assert db.service("SELECT public.delete_expired_drafts()") >= 1
+    texts = {
+        r[0]
+        for r in db.conn.execute(
+            "SELECT prompt_text FROM public.draft_prompts WHERE session_token LIKE '%%-token-%%'"
+        ).fetchall()
+    }
+    assert "old" not in texts and {"new", "kept"} <= texts

@@ -29,6 +29,8 @@ __all__ = [
     "ClaimDraftPromptResult",
     "CompleteJobStepParams",
     "CompleteJobStepResult",
+    "DeleteExpiredDraftsParams",
+    "DeleteExpiredDraftsResult",
     "ExpireCreditsParams",
     "ExpireCreditsResult",
     "FailJobParams",
@@ -104,6 +106,13 @@ class CompleteJobStepParams(RpcParams):
 
 
 CompleteJobStepResult: TypeAlias = JobStep | None
+
+
+class DeleteExpiredDraftsParams(RpcParams):
+    """Arguments of public.delete_expired_drafts()."""
+
+
+DeleteExpiredDraftsResult: TypeAlias = Int4 | None
 
 
 class ExpireCreditsParams(RpcParams):
@@ -287,6 +296,12 @@ RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
         name="complete_job_step",
         params=CompleteJobStepParams,
         result=CompleteJobStepResult,
+        returns_set=False,
+    ),
+    "delete_expired_drafts": RpcFunction(
+        name="delete_expired_drafts",
+        params=DeleteExpiredDraftsParams,
+        result=DeleteExpiredDraftsResult,
         returns_set=False,
     ),
     "expire_credits": RpcFunction(

@@ -3,10 +3,9 @@ after. Visitors may only store drafts (never read them back); users manage their
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
-from postgrest.types import CountMethod, ReturnMethod
+from postgrest.types import ReturnMethod
 
 from ..models import DraftPrompt, DraftPromptInsert, DraftPromptUpdate
 from ._base_async import AsyncRepository, only_fields
@@ -106,14 +105,7 @@ class AsyncServiceDrafts(AsyncRepository):
         return await self._page(DraftPrompt, query, limit, before)
 
     async def delete_expired(self) -> int:
-        """Delete the visitors' drafts (unclaimed) whose expiry has passed; returns how
-        many. Claimed drafts belong to a user and are kept."""
-        now = datetime.now(UTC).isoformat()
-        response = await (
-            self._rest.table("draft_prompts")
-            .delete(count=CountMethod.exact, returning=ReturnMethod.minimal)
-            .is_("user_id", "null")
-            .lt("expires_at", now)
-            .execute()
-        )
-        return response.count or 0
+        """Delete the visitors' drafts (unclaimed) whose expiry has passed, by the
+        database's clock; returns how many. Claimed drafts belong to a user and are kept."""
+        deleted: int = await self._rpc_value("delete_expired_drafts", int)
+        return deleted
