@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import ApiError
+from ._jwk import ALGORITHMS, keys_from_secret, suitable, verify_signature
 
 __all__ = ["JWT_SKEW_SECONDS", "decode_jwt", "encode_jwt"]
 
@@ -81,7 +82,10 @@ def _check_audience(claims: Mapping[str, Any], audience: str | None) -> None:
 def decode_jwt(
     token: str, secret: str, *, audience: str | None = None, now: float | None = None
 ) -> dict[str, Any]:
-    """Verify an HS256 token and return its claims, or raise PostgREST's PGRST301/PGRST303."""
+    """Verify a token and return its claims, or raise PostgREST's PGRST301/PGRST303.
+
+    ``secret`` is an HMAC secret, or a JWK / JWK set (JSON) for HS*, RS* and ES* tokens.
+    """
     if not token:
         raise _decode_error("Empty JWT is sent in Authorization header")
     parts = token.split(".")
@@ -93,16 +97,23 @@ def decode_jwt(
         raise _decode_error("JWT couldn't be decoded") from None
     if not isinstance(header, dict):
         raise _decode_error("JWT couldn't be decoded")
-    if header.get("alg") != "HS256":
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ALGORITHMS:
         raise _decode_error(
-            "Wrong or unsupported encoding algorithm", f"Unsupported algorithm {header.get('alg')}"
+            "Wrong or unsupported encoding algorithm", f"Unsupported algorithm {alg}"
         )
-    expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
+    kid = header.get("kid") if isinstance(header.get("kid"), str) else None
+    keys = [k for k in keys_from_secret(secret) if suitable(k, alg, kid)]
+    if not keys:
+        raise _decode_error(
+            "No suitable key or wrong key type", f"No key in the JWT secret can verify {alg}"
+        )
     try:
         signature = _b64decode(parts[2])
     except (ValueError, binascii.Error):
         raise _decode_error("JWT cryptographic operation failed") from None
-    if not hmac.compare_digest(expected, signature):
+    signing_input = f"{parts[0]}.{parts[1]}".encode()
+    if not any(verify_signature(k, alg, signing_input, signature) for k in keys):
         raise _decode_error("JWT cryptographic operation failed")
     try:
         claims = json.loads(_b64decode(parts[1]))
