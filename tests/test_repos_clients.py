@@ -380,6 +380,7 @@ def ids(case: Case | Invalid) -> str:
 # -- which repositories each client has -------------------------------------------------------
 
 #: Resources whose contract is tested in their own files (not with this harness).
+# Covered in test_projects_contract.py and test_jobs_helpers.py.
 ELSEWHERE = {"projects", "jobs.step", "jobs.watch"}
 RESOURCE_MODULES = [
     "test_repos_profiles",

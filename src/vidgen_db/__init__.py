@@ -35,12 +35,15 @@ from ._errors import (
 from ._retry import RetryPolicy, retry_options
 from ._settings import ClientSettings, SupabaseSettings
 from ._version import __version__
+from ._worker import RunningStep
+from ._worker_async import AsyncRunningStep
 from .repos import Cursor, Page
 
 __all__ = [
     "APIError",
     "AnonDB",
     "AsyncAnonDB",
+    "AsyncRunningStep",
     "AsyncServiceDB",
     "AsyncUserDB",
     "AsyncVidgenDB",
@@ -64,6 +67,7 @@ __all__ = [
     "PermissionDeniedError",
     "RequestTimeoutError",
     "RetryPolicy",
+    "RunningStep",
     "SerializationFailureError",
     "ServerError",
     "ServiceDB",

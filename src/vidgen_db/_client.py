@@ -69,9 +69,11 @@ class VidgenDB:
         settings: ClientSettings | None = None,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
+        realtime: Any | None = None,
     ) -> None:
         self._url = _check_url(url)
         self._settings = settings or ClientSettings()
+        self._realtime = realtime  # a supabase-py Realtime client, for jobs.watch()
         self._owns_http = http_client is None
         self._http = http_client or create_async_http_client(
             self._settings.retry_policy(), self._settings.http_timeout(), transport
@@ -128,12 +130,15 @@ class VidgenDB:
         cls, client: Any, *, access_token: str | None = None, **options: Any
     ) -> VidgenDB:
         """Wrap a supabase-py client the application already has: its URL and key are
-        reused (with a pool of vidgen_db's own). A service-role key gives the service
-        client; an anon key gives a user client for ``access_token``, or an anonymous one."""
+        reused (with a pool of vidgen_db's own) and so is its Realtime client. A
+        service-role key gives the service client; an anon key gives a user client for
+        ``access_token``, or an anonymous one."""
         url = str(getattr(client, "supabase_url", "") or "")
         key = str(getattr(client, "supabase_key", "") or "")
         if not url or not key:
             raise ConfigurationError("that does not look like a supabase-py client (no URL or key)")
+        # Its Realtime client lets jobs.watch() follow changes live (async clients).
+        options.setdefault("realtime", getattr(client, "realtime", None))
         if require_any_key(key) is KeyKind.SERVICE:
             if access_token is not None:
                 raise ConfigurationError(
@@ -194,7 +199,12 @@ class AnonDB(VidgenDB):
         """A user client for ``access_token`` sharing this client's connection pool."""
         token = require_access_token(access_token)
         return UserDB(
-            self._url, self._api_key, token, settings=self._settings, http_client=self._http
+            self._url,
+            self._api_key,
+            token,
+            settings=self._settings,
+            http_client=self._http,
+            realtime=self._realtime,
         )
 
 
@@ -211,7 +221,7 @@ class UserDB(VidgenDB):
         self.profiles = Profiles(self._rest, me)
         self.drafts = UserDrafts(self._rest, me)
         self.projects = Projects(self._rest, me)
-        self.jobs = Jobs(self._rest, me)
+        self.jobs = Jobs(self._rest, me, realtime=self._realtime)
         self.job_steps = JobSteps(self._rest, me)
         self.credits = Credits(self._rest, me)
         self.assets = Assets(self._rest, me)
@@ -233,7 +243,7 @@ class ServiceDB(VidgenDB):
         self.profiles = ServiceProfiles(self._rest, None)
         self.drafts = ServiceDrafts(self._rest, None)
         self.projects = Projects(self._rest, None)
-        self.jobs = ServiceJobs(self._rest, None)
+        self.jobs = ServiceJobs(self._rest, None, worker=self, realtime=self._realtime)
         self.job_steps = ServiceJobSteps(self._rest, None)
         self.credits = ServiceCredits(self._rest, None)
         self.assets = ServiceAssets(self._rest, None)

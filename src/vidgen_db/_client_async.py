@@ -67,9 +67,11 @@ class AsyncVidgenDB:
         settings: ClientSettings | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        realtime: Any | None = None,
     ) -> None:
         self._url = _check_url(url)
         self._settings = settings or ClientSettings()
+        self._realtime = realtime  # a supabase-py Realtime client, for jobs.watch()
         self._owns_http = http_client is None
         self._http = http_client or create_async_http_client(
             self._settings.retry_policy(), self._settings.http_timeout(), transport
@@ -126,12 +128,15 @@ class AsyncVidgenDB:
         cls, client: Any, *, access_token: str | None = None, **options: Any
     ) -> AsyncVidgenDB:
         """Wrap a supabase-py client the application already has: its URL and key are
-        reused (with a pool of vidgen_db's own). A service-role key gives the service
-        client; an anon key gives a user client for ``access_token``, or an anonymous one."""
+        reused (with a pool of vidgen_db's own) and so is its Realtime client. A
+        service-role key gives the service client; an anon key gives a user client for
+        ``access_token``, or an anonymous one."""
         url = str(getattr(client, "supabase_url", "") or "")
         key = str(getattr(client, "supabase_key", "") or "")
         if not url or not key:
             raise ConfigurationError("that does not look like a supabase-py client (no URL or key)")
+        # Its Realtime client lets jobs.watch() follow changes live (async clients).
+        options.setdefault("realtime", getattr(client, "realtime", None))
         if require_any_key(key) is KeyKind.SERVICE:
             if access_token is not None:
                 raise ConfigurationError(
@@ -192,7 +197,12 @@ class AsyncAnonDB(AsyncVidgenDB):
         """A user client for ``access_token`` sharing this client's connection pool."""
         token = require_access_token(access_token)
         return AsyncUserDB(
-            self._url, self._api_key, token, settings=self._settings, http_client=self._http
+            self._url,
+            self._api_key,
+            token,
+            settings=self._settings,
+            http_client=self._http,
+            realtime=self._realtime,
         )
 
 
@@ -209,7 +219,7 @@ class AsyncUserDB(AsyncVidgenDB):
         self.profiles = AsyncProfiles(self._rest, me)
         self.drafts = AsyncUserDrafts(self._rest, me)
         self.projects = AsyncProjects(self._rest, me)
-        self.jobs = AsyncJobs(self._rest, me)
+        self.jobs = AsyncJobs(self._rest, me, realtime=self._realtime)
         self.job_steps = AsyncJobSteps(self._rest, me)
         self.credits = AsyncCredits(self._rest, me)
         self.assets = AsyncAssets(self._rest, me)
@@ -231,7 +241,7 @@ class AsyncServiceDB(AsyncVidgenDB):
         self.profiles = AsyncServiceProfiles(self._rest, None)
         self.drafts = AsyncServiceDrafts(self._rest, None)
         self.projects = AsyncProjects(self._rest, None)
-        self.jobs = AsyncServiceJobs(self._rest, None)
+        self.jobs = AsyncServiceJobs(self._rest, None, worker=self, realtime=self._realtime)
         self.job_steps = AsyncServiceJobSteps(self._rest, None)
         self.credits = AsyncServiceCredits(self._rest, None)
         self.assets = AsyncServiceAssets(self._rest, None)

@@ -47,11 +47,11 @@ from .models.enums import LogLevel
 from .models.job_steps import JobStep as JobStepRow
 
 __all__ = [
-    "AsyncJobStep",
     "AsyncJobStepDB",
     "AsyncJobStepsLike",
     "AsyncJobsLike",
     "AsyncLogsLike",
+    "AsyncRunningStep",
 ]
 
 #: Longest error message sent to ``fail_job`` (the rest is cut, marked with "...").
@@ -149,7 +149,7 @@ def check_progress(pct: int) -> int:
     return pct
 
 
-class AsyncJobStep:
+class AsyncRunningStep:
     """One step of a job as an async context manager (see the module docstring).
 
     ``db`` is the service client (anything with ``job_steps``, ``jobs`` and ``logs`` like

@@ -6,10 +6,15 @@ the job, its steps and its credits in one transaction (docs/credits-and-jobs.md)
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import Any
 from uuid import UUID
 
+from postgrest import SyncPostgrestClient
 from pydantic import JsonValue
 
+from .._watch import watch_job
+from .._worker import JobStepDB, RunningStep
 from ..models import Job, JobInsert, JobStatus
 from ._base import Repository, percent, positive
 from ._pagination import Cursor, Page
@@ -19,6 +24,32 @@ __all__ = ["Jobs", "ServiceJobs"]
 
 class Jobs(Repository):
     """``db.jobs`` of a user client (the user's jobs; read only)."""
+
+    def __init__(
+        self, rest: SyncPostgrestClient, user_id: UUID | None, *, realtime: Any | None = None
+    ) -> None:
+        super().__init__(rest, user_id)
+        self._realtime = realtime
+
+    def watch(
+        self,
+        job_id: UUID,
+        *,
+        poll_interval: float = 1.0,
+        max_interval: float = 10.0,
+        timeout: float | None = None,
+    ) -> Generator[Job, None]:
+        """Yield the job now and at each change of its status or progress, until it is
+        READY or FAILED; through Supabase Realtime when the client has it (async clients
+        made with ``from_supabase``), else by polling with backoff."""
+        return watch_job(
+            self.get,
+            job_id,
+            poll_interval=poll_interval,
+            max_interval=max_interval,
+            timeout=timeout,
+            realtime=self._realtime,
+        )
 
     def get(self, job_id: UUID) -> Job:
         """The job; NotFoundError if there is none (or it is not the user's)."""
@@ -47,6 +78,26 @@ class Jobs(Repository):
 class ServiceJobs(Jobs):
     """``db.jobs`` of the service client: creating jobs and the pipeline's transitions.
     Every transition is idempotent in SQL, so vidgen_db retries them when that is safe."""
+
+    def __init__(
+        self,
+        rest: SyncPostgrestClient,
+        user_id: UUID | None,
+        *,
+        worker: JobStepDB | None = None,
+        realtime: Any | None = None,
+    ) -> None:
+        super().__init__(rest, user_id, realtime=realtime)
+        self._worker = worker
+
+    def step(self, job_id: UUID, step_name: str, *, min_interval: float = 1.0) -> RunningStep:
+        """One step of the job as a context manager: entering starts it (and moves the job
+        to that stage), ``progress()`` is coalesced to one write per ``min_interval``,
+        leaving completes it, an exception fails the step and the job (refunding its
+        credits) and is re-raised."""
+        if self._worker is None:
+            raise RuntimeError("this jobs repository was made without its service client")
+        return RunningStep(self._worker, job_id, step_name, min_interval=min_interval)
 
     def create(self, job: JobInsert) -> Job:
         """Insert a job (PENDING) and return it. Safe to retry: the id is chosen here

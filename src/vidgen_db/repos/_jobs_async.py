@@ -4,10 +4,15 @@ the job, its steps and its credits in one transaction (docs/credits-and-jobs.md)
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from typing import Any
 from uuid import UUID
 
+from postgrest import AsyncPostgrestClient
 from pydantic import JsonValue
 
+from .._watch_async import watch_job
+from .._worker_async import AsyncJobStepDB, AsyncRunningStep
 from ..models import Job, JobInsert, JobStatus
 from ._base_async import AsyncRepository, percent, positive
 from ._pagination import Cursor, Page
@@ -17,6 +22,32 @@ __all__ = ["AsyncJobs", "AsyncServiceJobs"]
 
 class AsyncJobs(AsyncRepository):
     """``db.jobs`` of a user client (the user's jobs; read only)."""
+
+    def __init__(
+        self, rest: AsyncPostgrestClient, user_id: UUID | None, *, realtime: Any | None = None
+    ) -> None:
+        super().__init__(rest, user_id)
+        self._realtime = realtime
+
+    def watch(
+        self,
+        job_id: UUID,
+        *,
+        poll_interval: float = 1.0,
+        max_interval: float = 10.0,
+        timeout: float | None = None,
+    ) -> AsyncGenerator[Job, None]:
+        """Yield the job now and at each change of its status or progress, until it is
+        READY or FAILED; through Supabase Realtime when the client has it (async clients
+        made with ``from_supabase``), else by polling with backoff."""
+        return watch_job(
+            self.get,
+            job_id,
+            poll_interval=poll_interval,
+            max_interval=max_interval,
+            timeout=timeout,
+            realtime=self._realtime,
+        )
 
     async def get(self, job_id: UUID) -> Job:
         """The job; NotFoundError if there is none (or it is not the user's)."""
@@ -45,6 +76,26 @@ class AsyncJobs(AsyncRepository):
 class AsyncServiceJobs(AsyncJobs):
     """``db.jobs`` of the service client: creating jobs and the pipeline's transitions.
     Every transition is idempotent in SQL, so vidgen_db retries them when that is safe."""
+
+    def __init__(
+        self,
+        rest: AsyncPostgrestClient,
+        user_id: UUID | None,
+        *,
+        worker: AsyncJobStepDB | None = None,
+        realtime: Any | None = None,
+    ) -> None:
+        super().__init__(rest, user_id, realtime=realtime)
+        self._worker = worker
+
+    def step(self, job_id: UUID, step_name: str, *, min_interval: float = 1.0) -> AsyncRunningStep:
+        """One step of the job as a context manager: entering starts it (and moves the job
+        to that stage), ``progress()`` is coalesced to one write per ``min_interval``,
+        leaving completes it, an exception fails the step and the job (refunding its
+        credits) and is re-raised."""
+        if self._worker is None:
+            raise RuntimeError("this jobs repository was made without its service client")
+        return AsyncRunningStep(self._worker, job_id, step_name, min_interval=min_interval)
 
     async def create(self, job: JobInsert) -> Job:
         """Insert a job (PENDING) and return it. Safe to retry: the id is chosen here
