@@ -41,11 +41,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
+def _start(*args: str, module: bool = False) -> subprocess.Popen[str]:
+    """``serve`` through register() in an argparse harness (or ``python -m vidgen_db._serve``)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("DATABASE_URL", None)
+    command = ["-m", "vidgen_db._serve"] if module else ["-c", HARNESS, "serve"]
     return subprocess.Popen(
-        [sys.executable, "-c", HARNESS, "serve", *args],
+        [sys.executable, *command, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -127,7 +129,7 @@ def test_serve_no_migrate_serves_the_database_as_it_is(make_database: object) ->
         conn.execute("GRANT USAGE ON SCHEMA public TO anon")
         conn.execute("GRANT SELECT ON notes TO anon")
     port = _free_port()
-    proc = _start("--port", str(port), "--database-url", url, "--no-migrate")
+    proc = _start("--port", str(port), "--database-url", url, "--no-migrate", module=True)
     try:
         banner = _read_banner(proc)
         client = create_client(banner["url"], banner["anon"])

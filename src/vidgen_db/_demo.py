@@ -348,3 +348,20 @@ def run_demo(*, database_url: str | None = None, out: TextIO | None = None) -> i
     demo.say()
     demo.say(f"demo finished in {time.monotonic() - demo.started:.1f} s: everything behaved.")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m vidgen_db._demo [--database-url URL]`` (what ``scripts/demo.py`` runs)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m vidgen_db._demo", description=__doc__)
+    parser.add_argument(
+        "--database-url",
+        help="superuser URL of a PostgreSQL 15+ server (default: an embedded PostgreSQL 16)",
+    )
+    args = parser.parse_args(argv)
+    return run_demo(database_url=args.database_url)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -114,3 +114,22 @@ def serve(
             signal.signal(signal.SIGTERM, previous)
     print("stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m vidgen_db._serve [options]``: ``vidgen-db serve`` without the console script."""
+    import argparse
+
+    from ._cli_local import register
+
+    parser = argparse.ArgumentParser(prog="python -m vidgen_db._serve")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL)")
+    common.add_argument("--migrations-dir", help="folder of migration files")
+    register(parser.add_subparsers(dest="command"), common)
+    args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

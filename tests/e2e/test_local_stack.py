@@ -26,7 +26,9 @@ def test_keys_and_tokens_are_signed_with_a_fresh_secret(local_stack: LocalStack)
     assert stack.rest_url == stack.url + "/rest/v1"
 
 
-async def test_reset_empties_the_data_and_keeps_the_schema(admin_url: str) -> None:
+async def test_reset_empties_the_data_and_keeps_the_schema(
+    local_stack: LocalStack, admin_url: str
+) -> None:
     async with LocalStack(server_url=admin_url) as stack:
         url = stack.database_url
         user_id, token = stack.create_user("reset@example.com")
@@ -55,7 +57,9 @@ async def test_reset_empties_the_data_and_keeps_the_schema(admin_url: str) -> No
         psycopg.connect(url, connect_timeout=5).close()
 
 
-def test_a_stack_cannot_start_twice_and_stops_cleanly(admin_url: str) -> None:
+def test_a_stack_cannot_start_twice_and_stops_cleanly(
+    local_stack: LocalStack, admin_url: str
+) -> None:
     stack = LocalStack(server_url=admin_url, migrate=False)
     assert not stack.started
     with pytest.raises(RuntimeError):
