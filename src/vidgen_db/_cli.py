@@ -6,6 +6,8 @@
     vidgen-db reset [--yes]         drop everything and re-apply (local databases only)
     vidgen-db seed                  load sql/seed.sql (development data)
     vidgen-db gen models [--check]  regenerate the Pydantic models (or check them for drift)
+    vidgen-db serve                 the local stack: PostgreSQL + a Supabase-style REST API
+    vidgen-db demo                  walk the product's path end to end on the local stack
 
     vidgen-db credits balance USER_ID                       a user's balance
     vidgen-db credits grant USER_ID AMOUNT [--note TEXT]    grant credits
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from ._cli_local import register as register_local_commands
 from ._dsn import host_of, redact
 from ._errors import ConfigurationError, NotFoundError, VidgenDBError
 from ._migrate import Migrator, load_migrations
@@ -513,6 +516,7 @@ def _parser() -> argparse.ArgumentParser:
         help="log lines to show, the last ones (default 20; 0: none)",
     )
     show.set_defaults(handler=_cmd_jobs_show)
+    register_local_commands(sub, common)
     return parser
 
 
