@@ -355,3 +355,16 @@ def test_expired_visitor_drafts_are_deleted_by_the_database_clock(db: Db) -> Non
         ).fetchall()
     }
     assert "old" not in texts and {"new", "kept"} <= texts
+
+
+def test_a_settlements_entries_keep_their_order(db: Db) -> None:
+    user_id = db.new_user(50)
+    job = db.new_job(user_id)
+    assert db.service("SELECT public.reserve_credits(%s, %s, 20)", (user_id, job))
+    db.service("SELECT public.settle_job_credits(%s, 12)", (job,))
+    rows = db.conn.execute(
+        "SELECT type, amount, balance_after FROM public.credit_ledger WHERE job_id = %s "
+        "ORDER BY created_at, id",
+        (job,),
+    ).fetchall()
+    assert rows == [("reserve", -20, 30), ("reserve", 20, 50), ("usage", -12, 38)]

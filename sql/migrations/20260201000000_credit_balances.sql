@@ -112,6 +112,10 @@ CREATE TRIGGER tr_credit_ledger_no_truncate
 BEFORE TRUNCATE ON public.credit_ledger
 FOR EACH STATEMENT EXECUTE FUNCTION vidgen_private.protect_ledger();
 
+-- Rows of one transaction (a settlement's release and usage) must keep their order in a
+-- user's history: the wall clock at insert, not the transaction's start time.
+ALTER TABLE public.credit_ledger ALTER COLUMN created_at SET DEFAULT clock_timestamp();
+
 -- A payment is credited once: replayed webhooks hit this index.
 CREATE UNIQUE INDEX idx_credit_purchase_payment ON public.credit_ledger (stripe_payment_id)
   WHERE type = 'purchase' AND stripe_payment_id IS NOT NULL;
