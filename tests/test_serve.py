@@ -192,3 +192,13 @@ def test_register_adds_serve_and_demo_with_their_options() -> None:
     assert bare.parse_args(["serve", "--database-url", "u"]).database_url == "u"
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--port", "99999"])
+
+
+def test_the_vidgen_db_command_has_serve_and_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    from vidgen_db._cli import main
+
+    for command, option in (("serve", "--no-migrate"), ("demo", "--database-url")):
+        with pytest.raises(SystemExit) as exited:
+            main([command, "--help"])
+        assert exited.value.code == 0
+        assert option in capsys.readouterr().out
