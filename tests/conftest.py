@@ -99,3 +99,12 @@ def migrated_template(make_database: MakeDatabase) -> str:
 def migrated_url(make_database: MakeDatabase, migrated_template: str) -> str:
     """A fresh, fully migrated database for one test."""
     return make_database(template=migrated_template)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the shared repository contract tests (repo_contract_tests.py) over the CASES and
+    INVALID tables of the module that imports them."""
+    for argument, table in (("contract_case", "CASES"), ("invalid_case", "INVALID")):
+        if argument in metafunc.fixturenames:
+            cases = getattr(metafunc.module, table)
+            metafunc.parametrize(argument, cases, ids=[case.id for case in cases])

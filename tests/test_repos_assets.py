@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
+# The shared contract tests, run here over this module's CASES and INVALID tables.
+from repo_contract_tests import (
+    test_async,  # noqa: F401
+    test_sync,  # noqa: F401
+)
 from test_repos_clients import (
     ASSET,
     DELETE_BODY,
@@ -13,9 +16,6 @@ from test_repos_clients import (
     NOT_FOUND,
     Case,
     asset_row,
-    ids,
-    run_async,
-    run_sync,
 )
 from vidgen_db import NotFoundError
 from vidgen_db.models import Asset, AssetInsert, AssetType
@@ -131,13 +131,3 @@ CASES = [
         label="missing",
     ),
 ]
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-def test_sync(case: Case) -> None:
-    run_sync(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-async def test_async(case: Case) -> None:
-    await run_async(case)

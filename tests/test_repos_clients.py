@@ -373,10 +373,6 @@ async def run_invalid_async(case: Invalid) -> None:
     assert not route.called
 
 
-def ids(case: Case | Invalid) -> str:
-    return case.id
-
-
 # -- which repositories each client has -------------------------------------------------------
 
 #: Resources whose contract is tested in their own files (not with this harness).

@@ -9,6 +9,13 @@ import httpx
 import pytest
 import respx
 
+# The shared contract tests, run here over this module's CASES and INVALID tables.
+from repo_contract_tests import (
+    test_async,  # noqa: F401
+    test_refused_before_any_request_async,  # noqa: F401
+    test_refused_before_any_request_sync,  # noqa: F401
+    test_sync,  # noqa: F401
+)
 from test_repos_clients import (
     ENTRY,
     JOB,
@@ -19,13 +26,8 @@ from test_repos_clients import (
     USER,
     Case,
     Invalid,
-    ids,
     ledger_row,
     pgrst_error,
-    run_async,
-    run_invalid_async,
-    run_invalid_sync,
-    run_sync,
 )
 from vidgen_db import (
     ClientSettings,
@@ -242,23 +244,3 @@ def test_only_idempotent_credit_functions_are_retried() -> None:
                 db.credits.grant(USER, 5)
     assert reserve.call_count == 2  # reserve_credits is idempotent per job
     assert grant.call_count == 1  # a grant repeated would grant twice
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-def test_sync(case: Case) -> None:
-    run_sync(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-async def test_async(case: Case) -> None:
-    await run_async(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-def test_refused_before_any_request_sync(case: Invalid) -> None:
-    run_invalid_sync(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-async def test_refused_before_any_request_async(case: Invalid) -> None:
-    await run_invalid_async(case)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-
+# The shared contract tests, run here over this module's CASES and INVALID tables.
+from repo_contract_tests import (
+    test_async,  # noqa: F401
+    test_refused_before_any_request_async,  # noqa: F401
+    test_refused_before_any_request_sync,  # noqa: F401
+    test_sync,  # noqa: F401
+)
 from test_repos_clients import (
     DELETE_BODY,
     DRAFT,
@@ -16,12 +21,7 @@ from test_repos_clients import (
     Case,
     Invalid,
     draft_row,
-    ids,
     pgrst_error,
-    run_async,
-    run_invalid_async,
-    run_invalid_sync,
-    run_sync,
 )
 from vidgen_db import Cursor, NotFoundError, PermissionDeniedError
 from vidgen_db.models import DraftPrompt, DraftPromptInsert, DraftPromptUpdate
@@ -265,23 +265,3 @@ INVALID = [
     Invalid("drafts.claim", "user", lambda db: db.drafts.claim("short"), "session_token"),
     Invalid("drafts.list", "user", lambda db: db.drafts.list(limit=0), "limit"),
 ]
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-def test_sync(case: Case) -> None:
-    run_sync(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-async def test_async(case: Case) -> None:
-    await run_async(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-def test_refused_before_any_request_sync(case: Invalid) -> None:
-    run_invalid_sync(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-async def test_refused_before_any_request_async(case: Invalid) -> None:
-    await run_invalid_async(case)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
+# The shared contract tests, run here over this module's CASES and INVALID tables.
+from repo_contract_tests import (
+    test_async,  # noqa: F401
+    test_refused_before_any_request_async,  # noqa: F401
+    test_refused_before_any_request_sync,  # noqa: F401
+    test_sync,  # noqa: F401
+)
 from test_repos_clients import (
     AT,
     JOB,
     Case,
     Invalid,
-    ids,
     pgrst_error,
-    run_async,
-    run_invalid_async,
-    run_invalid_sync,
-    run_sync,
     step_row,
 )
 from vidgen_db import BadRequestError, ConflictError
@@ -132,23 +132,3 @@ INVALID = [
         "none",
     ),
 ]
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-def test_sync(case: Case) -> None:
-    run_sync(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-async def test_async(case: Case) -> None:
-    await run_async(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-def test_refused_before_any_request_sync(case: Invalid) -> None:
-    run_invalid_sync(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-async def test_refused_before_any_request_async(case: Invalid) -> None:
-    await run_invalid_async(case)

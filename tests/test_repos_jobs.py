@@ -7,9 +7,15 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 import respx
 
+# The shared contract tests, run here over this module's CASES and INVALID tables.
+from repo_contract_tests import (
+    test_async,  # noqa: F401
+    test_refused_before_any_request_async,  # noqa: F401
+    test_refused_before_any_request_sync,  # noqa: F401
+    test_sync,  # noqa: F401
+)
 from test_repos_clients import (
     AT,
     JOB,
@@ -21,13 +27,8 @@ from test_repos_clients import (
     USER,
     Case,
     Invalid,
-    ids,
     job_row,
     pgrst_error,
-    run_async,
-    run_invalid_async,
-    run_invalid_sync,
-    run_sync,
 )
 from vidgen_db import (
     AsyncVidgenDB,
@@ -322,26 +323,6 @@ INVALID = [
         "jobs.finish", "service", lambda db: db.jobs.finish(JOB, "u", final_credits=-1), "final"
     ),
 ]
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-def test_sync(case: Case) -> None:
-    run_sync(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-async def test_async(case: Case) -> None:
-    await run_async(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-def test_refused_before_any_request_sync(case: Invalid) -> None:
-    run_invalid_sync(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-async def test_refused_before_any_request_async(case: Invalid) -> None:
-    await run_invalid_async(case)
 
 
 def test_create_chooses_the_id_and_reads_back_after_a_retried_insert() -> None:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
+# The shared contract tests, run here over this module's CASES and INVALID tables.
+from repo_contract_tests import (
+    test_async,  # noqa: F401
+    test_refused_before_any_request_async,  # noqa: F401
+    test_refused_before_any_request_sync,  # noqa: F401
+    test_sync,  # noqa: F401
+)
 from test_repos_clients import (
     JOB,
     Case,
     Invalid,
-    ids,
     log_row,
     pgrst_error,
-    run_async,
-    run_invalid_async,
-    run_invalid_sync,
-    run_sync,
     sync_client,
 )
 from vidgen_db import CheckViolationError
@@ -151,23 +151,3 @@ INVALID = [
 def test_append_many_of_nothing_sends_nothing() -> None:
     with sync_client("service") as db:
         db.logs.append_many(JOB, [])  # no route is mocked: a request would fail
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-def test_sync(case: Case) -> None:
-    run_sync(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids)
-async def test_async(case: Case) -> None:
-    await run_async(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-def test_refused_before_any_request_sync(case: Invalid) -> None:
-    run_invalid_sync(case)
-
-
-@pytest.mark.parametrize("case", INVALID, ids=ids)
-async def test_refused_before_any_request_async(case: Invalid) -> None:
-    await run_invalid_async(case)
