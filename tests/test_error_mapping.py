@@ -155,3 +155,17 @@ def test_empty_and_odd_bodies() -> None:
     assert type(error_from_response(500, b"")) is ServerError
     assert type(error_from_response(400, b"[1, 2]")) is BadRequestError
     assert error_from_response(400, b"\xff\xfe").code is None
+
+
+def test_keys_in_third_party_messages_are_redacted() -> None:
+    from jwts import service_key
+
+    key = service_key()
+    failure = httpx.ConnectError(
+        f"cannot open wss://ref.supabase.co/realtime/v1/websocket?apikey={key}&vsn=1.0.0"
+    )
+    error = error_from_transport(failure)
+    assert key not in str(error) and "apikey=***" in str(error)
+    page = f"<html><body>bad gateway for Bearer {key} sb_secret_abcDEF123</body></html>".encode()
+    message = error_from_response(502, page).message
+    assert key not in message and "sb_secret_abcDEF123" not in message and "***" in message

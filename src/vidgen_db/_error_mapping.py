@@ -27,6 +27,7 @@ from ._errors import (
     ServiceUnavailableError,
     UniqueViolationError,
 )
+from ._keys import redact_secrets
 
 __all__ = ["TRANSIENT_STATUSES", "error_from_response", "error_from_transport", "is_transient_body"]
 
@@ -107,7 +108,7 @@ def error_from_response(status: int, body: bytes, reason: str = "") -> APIError:
         text = " ".join(_TAGS.sub(" ", body.decode("utf-8", "replace")).split())
         message = f"HTTP {status} {reason}".strip()
         if text:
-            message += f": {text[:200]}"
+            message += f": {redact_secrets(text)[:200]}"
     cls = _class_for(status, code)
     return cls(message, code=code, details=details, hint=hint, status_code=status)
 
@@ -136,4 +137,4 @@ def error_from_transport(exc: httpx.TransportError) -> APIError:
     kind = type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeoutError(f"no answer in time ({kind})")
-    return NetworkError(f"the connection failed ({kind}: {exc})")
+    return NetworkError(f"the connection failed ({kind}: {redact_secrets(str(exc))})")

@@ -12,12 +12,25 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from enum import StrEnum
 from typing import Any
 
 from ._errors import ConfigurationError
 
-__all__ = ["KeyKind", "classify_api_key", "require_access_token", "require_key"]
+__all__ = ["KeyKind", "classify_api_key", "redact_secrets", "require_access_token", "require_key"]
+
+_SECRETS = re.compile(
+    r"eyJ[\w-]+\.[\w-]+\.[\w-]+"  # a JWT (legacy keys, access tokens)
+    r"|sb_(?:secret|publishable)_[\w-]+"  # Supabase's newer API keys
+    r"|(?<=apikey=)[^&\s'\"]+"  # a key in a query string (Realtime's websocket URL)
+)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with anything that looks like a key or token replaced by ``***``, for
+    messages that quote third-party errors (URLs with ``apikey=``, headers...)."""
+    return _SECRETS.sub("***", text)
 
 
 class KeyKind(StrEnum):

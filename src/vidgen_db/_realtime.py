@@ -26,6 +26,8 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+from ._keys import redact_secrets
+
 __all__ = [
     "AsyncJobUpdates",
     "JobUpdates",
@@ -77,7 +79,7 @@ async def _leave(realtime: Any, channel: Any) -> None:
         else:
             await channel.unsubscribe()
     except Exception as exc:  # leaving is best effort
-        logger.debug("leaving realtime channel %s failed: %r", channel, exc)
+        logger.debug("leaving realtime channel failed: %s", redact_secrets(repr(exc)))
 
 
 async def async_subscribe_job_updates(
@@ -102,7 +104,9 @@ async def async_subscribe_job_updates(
         def on_state(state: Any, error: Exception | None = None) -> None:
             states.append(str(getattr(state, "value", state)))
             if error is not None:
-                logger.debug("realtime channel for job %s: %s %r", job_id, state, error)
+                logger.debug(
+                    "realtime channel for job %s: %s %s", job_id, state, redact_secrets(repr(error))
+                )
 
         await asyncio.wait_for(channel.subscribe(on_state), subscribe_timeout)
         if "SUBSCRIBED" not in states:
@@ -112,7 +116,7 @@ async def async_subscribe_job_updates(
             "watching job %s through Realtime failed (%s: %s); polling instead",
             job_id,
             type(exc).__name__,
-            exc,
+            redact_secrets(str(exc)),
         )
         if channel is not None:
             await _leave(realtime, channel)
