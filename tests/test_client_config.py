@@ -102,3 +102,14 @@ def test_from_supabase_reuses_url_and_key() -> None:
         assert isinstance(db, UserDB)
     with VidgenDB.from_supabase(anon_client) as db:
         assert isinstance(db, AnonDB)
+
+
+async def test_from_supabase_async_client_brings_its_realtime() -> None:
+    from supabase import acreate_client
+
+    from vidgen_db import AsyncServiceDB
+
+    client = await acreate_client(URL, service_key())
+    async with AsyncVidgenDB.from_supabase(client) as db:
+        assert isinstance(db, AsyncServiceDB)
+        assert db.jobs._realtime is client.realtime
