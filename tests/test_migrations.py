@@ -325,3 +325,20 @@ def test_migrations_touch_the_auth_schema_only_with_the_new_user_trigger() -> No
                 ):
                     offending.append(f"{migration.filename}: {head}")
     assert offending == []
+
+
+def test_jobs_join_supabase_realtime_when_its_publication_exists(
+    make_database: MakeDatabase,
+) -> None:
+    url = make_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE PUBLICATION supabase_realtime")
+    Migrator(url).migrate()
+    with psycopg.connect(url) as conn:
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_publication_tables WHERE pubname = 'supabase_realtime'"
+            ).fetchall()
+        }
+    assert tables == {"jobs", "job_steps"}
