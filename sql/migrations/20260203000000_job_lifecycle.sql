@@ -203,7 +203,9 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION vidgen_private.lock_started_step(p_job_id uuid, p_step_name text)
+-- Lock a step that is started (or, with p_or_succeeded, already succeeded); VG203 else.
+CREATE FUNCTION vidgen_private.lock_started_step(p_job_id uuid, p_step_name text,
+                                                 p_or_succeeded boolean DEFAULT false)
 RETURNS public.job_steps
 LANGUAGE plpgsql
 SET search_path = ''
@@ -214,7 +216,8 @@ BEGIN
   PERFORM vidgen_private.step_stage(p_step_name);
   SELECT * INTO v_step FROM public.job_steps AS s
    WHERE s.job_id = p_job_id AND s.step_name = p_step_name FOR UPDATE;
-  IF NOT FOUND OR v_step.state <> 'started' THEN
+  IF NOT FOUND OR NOT (v_step.state = 'started'
+                       OR (p_or_succeeded AND v_step.state = 'succeeded')) THEN
     RAISE EXCEPTION USING ERRCODE = 'VG203',
       MESSAGE = format('step %s of job %s is %s, not started', p_step_name, p_job_id,
                        coalesce(v_step.state::text, 'not recorded')),
@@ -224,7 +227,7 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION vidgen_private.lock_started_step(uuid, text) FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION vidgen_private.lock_started_step(uuid, text, boolean) FROM PUBLIC, anon, authenticated, service_role;
 
 -- Progress of a started step (0..100) and, from it, of the job.
 CREATE FUNCTION public.update_job_step(p_job_id uuid, p_step_name text, p_progress integer,
@@ -274,12 +277,10 @@ DECLARE
 BEGIN
   PERFORM vidgen_private.require_privileged_caller();
   v_job := vidgen_private.lock_job(p_job_id);
-  SELECT * INTO v_step FROM public.job_steps AS s
-   WHERE s.job_id = p_job_id AND s.step_name = p_step_name;
-  IF FOUND AND v_step.state = 'succeeded' THEN
+  v_step := vidgen_private.lock_started_step(p_job_id, p_step_name, true);
+  IF v_step.state = 'succeeded' THEN
     RETURN v_step;
   END IF;
-  PERFORM vidgen_private.lock_started_step(p_job_id, p_step_name);
   UPDATE public.job_steps
      SET state = 'succeeded', progress_pct = 100, finished_at = pg_catalog.now(),
          status_message = coalesce(p_message, status_message),

@@ -244,7 +244,7 @@ def is_bootstrapped(conn: psycopg.Connection[tuple[object, ...]]) -> bool:
     row = conn.execute(
         "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'auth'"
     ).fetchone()
-    return bool(row) and row is not None and row[0] == _BOOTSTRAP_MARKER
+    return row is not None and row[0] == _BOOTSTRAP_MARKER
 
 
 def _edited(migration: Migration, recorded: list[str]) -> bool:
