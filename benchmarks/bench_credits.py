@@ -11,77 +11,26 @@ Prints:
   3. the dashboard's first page for a user with 10,000 projects over a user with 5
      (target <= 1.2).
 Without --database-url (or DATABASE_URL, a superuser URL) it uses an embedded PostgreSQL.
-A scratch database is created and dropped.
+A throwaway database is created and dropped.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
-
-from vidgen_db._dsn import with_dbname
-from vidgen_db._migrate import Migrator
+from benchlib import as_user, bench_database, paired_medians
 
 CLIENTS = 16
-
-
-@contextmanager
-def scratch_database(admin_url: str | None) -> Iterator[str]:
-    server = None
-    if admin_url is None:
-        from vidgen_db._embedded import start_embedded
-
-        server = start_embedded(Path(tempfile.mkdtemp(prefix="vidgen-bench-")))
-        admin_url = server.url
-    name = f"vidgen_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield with_dbname(admin_url, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if server is not None:
-            server.stop()
-
-
-def paired_medians(calls: dict[str, Callable[[], None]], n: int) -> dict[str, float]:
-    """Median seconds per call of each callable, calling them in turn n times (A B A B ...),
-    so that drift in the machine's speed affects all of them alike."""
-    samples: dict[str, list[float]] = {key: [] for key in calls}
-    for _ in range(n):
-        for key, fn in calls.items():
-            start = time.perf_counter()
-            fn()
-            samples[key].append(time.perf_counter() - start)
-    return {key: statistics.median(values) for key, values in samples.items()}
-
-
-def as_user(
-    conn: psycopg.Connection[Any], role: str, sub: uuid.UUID | None, sql: str, params: Any
-) -> None:
-    """One request the way PostgREST makes it: a transaction, role and claims, the query."""
-    claims = {"role": role} | ({"sub": str(sub)} if sub else {})
-    with conn.transaction():
-        conn.execute(
-            "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-            (role, json.dumps(claims)),
-        )
-        conn.execute(sql, params).fetchall()
 
 
 # -- 1. balance --------------------------------------------------------------------------------
@@ -320,8 +269,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with scratch_database(args.database_url) as url:
-        Migrator(url).migrate()
+    with bench_database(args.database_url) as url:
         with psycopg.connect(url) as conn:
             version = conn.execute("SHOW server_version").fetchone()
         print(

@@ -48,7 +48,7 @@ def main() -> None:
         )
         if code != 0:
             sys.exit(code)
-    demo = ["-m", "vidgen_db._demo"]
+    demo = ["-m", "vidgen_db", "demo"]
     if args.database_url:
         demo += ["--database-url", args.database_url]
     sys.exit(run(python, *demo))

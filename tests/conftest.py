@@ -7,17 +7,14 @@ databases and switch roles the way PostgREST does).
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from vidgen_db._dsn import with_dbname
+from vidgen_db.migrate import throwaway_database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,17 +33,12 @@ def admin_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if url:
         yield url
         return
-    from vidgen_db._embedded import start_embedded
+    from vidgen_db.local import temporary_embedded
 
-    # Not pytest's tmp_path: its rotation of old run folders may delete a live data folder
-    # when several pytest sessions run at once.
-    data_dir = Path(tempfile.mkdtemp(prefix="vidgen-db-test-pg-"))
-    server = start_embedded(data_dir)
-    try:
+    # Not in pytest's tmp_path: its rotation of old run folders may delete a live data
+    # folder when several pytest sessions run at once.
+    with temporary_embedded() as server:
         yield server.url
-    finally:
-        server.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -65,22 +57,14 @@ def make_database(admin_url: str) -> Iterator[MakeDatabase]:
     ``make_database()`` returns the URL of a fresh database; ``make_database(template=name)``
     copies an existing one.
     """
-    created: list[str] = []
+    with contextlib.ExitStack() as databases:
 
-    def factory(template: str | None = None) -> str:
-        name = f"vidgen_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            sql = f'CREATE DATABASE "{name}"'
-            if template:
-                sql += f' TEMPLATE "{template}"'
-            conn.execute(sql)
-        created.append(name)
-        return with_dbname(admin_url, name)
+        def factory(template: str | None = None) -> str:
+            return databases.enter_context(
+                throwaway_database(admin_url, prefix="vidgen_test", template=template)
+            )
 
-    yield factory
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        for name in created:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield factory
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +72,7 @@ def migrated_template(make_database: MakeDatabase) -> str:
     """The name of a database with every migration applied, to copy per test or module."""
     from psycopg.conninfo import conninfo_to_dict
 
-    from vidgen_db._migrate import Migrator
+    from vidgen_db.migrate import Migrator
 
     url = make_database()
     Migrator(url).migrate()

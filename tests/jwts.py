@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import secrets
 import time
 import uuid
 from typing import Any
 
-SECRET = secrets.token_urlsafe(32)
+from vidgen_db.local import new_jwt_secret, sign_jwt
 
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+SECRET = new_jwt_secret()
 
 
 def make_jwt(claims: dict[str, Any], secret: str = SECRET) -> str:
-    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    payload = _b64(json.dumps(claims).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64(signature)}"
+    return sign_jwt(claims, secret)
 
 
 def anon_key() -> str:

@@ -1,9 +1,8 @@
-"""Run SQL the way PostgREST runs a request: one transaction, role and JWT claims set
-transaction-locally with set_config, then the query. Used by the database tests."""
+"""Run SQL the way PostgREST runs a request (vidgen_db.local's prelude: one transaction,
+role and JWT claims set transaction-locally), as an actor. Used by the database tests."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+
+from vidgen_db.local._postgrest import PRELUDE, prelude_params
 
 ANON = "anon"
 AUTHENTICATED = "authenticated"
@@ -32,6 +33,10 @@ class Actor:
             claims["aud"] = "authenticated"
         return claims
 
+    def prelude(self) -> dict[str, str]:
+        """The parameters of PostgREST's prelude for a request by this actor."""
+        return prelude_params(self.role, self.claims())
+
 
 def anon() -> Actor:
     return Actor("anon", ANON)
@@ -51,10 +56,7 @@ def request(
 ) -> Iterator[psycopg.Cursor[Any]]:
     """A PostgREST-style request transaction as ``actor``; rolled back unless ``commit``."""
     with conn.transaction(force_rollback=not commit), conn.cursor() as cur:
-        cur.execute(
-            "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-            (actor.role, json.dumps(actor.claims())),
-        )
+        cur.execute(PRELUDE, actor.prelude())
         yield cur
 
 
@@ -72,10 +74,7 @@ def outcome(
         with conn.transaction(force_rollback=True), conn.cursor() as cur:
             if prepare:
                 cur.execute(prepare.encode())
-            cur.execute(
-                "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                (actor.role, json.dumps(actor.claims())),
-            )
+            cur.execute(PRELUDE, actor.prelude())
             cur.execute(sql.encode() if params is None else sql, params)
             if cur.description is not None:
                 rows = cur.fetchall()

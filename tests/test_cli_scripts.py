@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from jwts import anon_key, service_key
-from vidgen_db._cli import main
+from vidgen_db.cli import main
 
 URL = "https://ref.supabase.co"
 REST = f"{URL}/rest/v1"
@@ -409,9 +409,9 @@ def test_jobs_show(key: str, capsys: pytest.CaptureFixture[str]) -> None:
 def test_jobs_show_pages_through_long_logs(
     key: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vidgen_db._cli as cli
+    import vidgen_db.cli._jobs as jobs_commands
 
-    monkeypatch.setattr(cli, "_LOG_PAGE", 2)
+    monkeypatch.setattr(jobs_commands, "LOG_PAGE", 2)
     pages = [
         [log_json(1, "a"), log_json(2, "b")],
         [log_json(3, "c"), log_json(4, "d")],

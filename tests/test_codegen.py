@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from vidgen_db._codegen import default_models_dir, generate_models_command
-from vidgen_db._codegen._catalog import Check
-from vidgen_db._codegen._checks import translate_checks
-from vidgen_db._codegen._naming import class_name, singular
-from vidgen_db._resources import migrations_dir
+from vidgen_db.codegen import default_models_dir, generate_models_command
+from vidgen_db.codegen._catalog import Check
+from vidgen_db.codegen._checks import translate_checks
+from vidgen_db.codegen._naming import class_name, singular
+from vidgen_db.migrate import migrations_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,9 +45,7 @@ def _migrations_plus(tmp_path: Path, sql: str) -> Path:
 def test_committed_models_match_the_migrations(
     admin_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = generate_models_command(
-        database_url=admin_url, output=None, migrations_dir=None, check=True
-    )
+    status = generate_models_command(admin_url, output=None, migrations_dir=None, check=True)
     out, err = capsys.readouterr()
     assert status == 0, f"models are stale; run 'vidgen-db gen models':\n{err}"
     assert "up to date" in out
@@ -58,9 +56,7 @@ def test_check_names_the_table_and_column_that_drifted(
 ) -> None:
     table = _some_table()
     folder = _migrations_plus(tmp_path, f"ALTER TABLE public.{table} ADD COLUMN color text;\n")
-    status = generate_models_command(
-        database_url=admin_url, output=None, migrations_dir=folder, check=True
-    )
+    status = generate_models_command(admin_url, output=None, migrations_dir=folder, check=True)
     _, err = capsys.readouterr()
     assert status == 1
     assert f"{table}.color: column is in the schema but not in the models" in err
@@ -360,8 +356,8 @@ def test_output_folder_gets_the_base_and_is_importable(
 
 
 def test_rules_a_type_cannot_carry_are_reported_not_dropped() -> None:
-    from vidgen_db._codegen._catalog import TypeRef
-    from vidgen_db._codegen._types import python_type
+    from vidgen_db.codegen._catalog import TypeRef
+    from vidgen_db.codegen._types import python_type
 
     uuid_type = TypeRef("pg_catalog", "uuid", "base", "uuid")
     rules, _ = translate_checks(

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import MakeDatabase
 from vidgen_db import MigrationEditedError, MigrationFailedError
-from vidgen_db._cli import main as cli
-from vidgen_db._migrate import MigrationState, Migrator, is_bootstrapped, load_migrations
-from vidgen_db._resources import migrations_dir
+from vidgen_db.cli import main as cli
+from vidgen_db.migrate import MigrationState, Migrator, load_migrations, migrations_dir
+from vidgen_db.migrate._runner import is_bootstrapped
 
 EXPECTED_TABLES = {
     "profiles",

@@ -27,10 +27,8 @@ from psycopg import sql
 from pydantic import BaseModel, ValidationError
 
 import vidgen_db.models as models
-from vidgen_db._codegen import default_models_dir, generate_models_command
-from vidgen_db._migrate import Migrator, load_migrations
-from vidgen_db._resources import migrations_dir, seed_file
-from vidgen_db._sqlsplit import split_statements
+from vidgen_db.codegen import default_models_dir, generate_models_command
+from vidgen_db.migrate import Migrator, load_migrations, migrations_dir, seed_file, split_statements
 
 MANIFEST: dict[str, Any] = json.loads((default_models_dir() / "_schema.json").read_text())
 JUNK = ["", "junk", " ", "NULL", "0x1F", "1e400", "\u00e9\u00e9", "true"]

@@ -37,6 +37,7 @@ def test_public_api_is_pinned() -> None:
             "MigrationEditedError",
             "MigrationError",
             "MigrationFailedError",
+            "MissingExtraError",
             "NetworkError",
             "NotFoundError",
             "Page",

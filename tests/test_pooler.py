@@ -19,7 +19,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from conftest import MakeDatabase
-from vidgen_db._migrate import MigrationState, Migrator, load_migrations
+from vidgen_db.migrate import MigrationState, Migrator, load_migrations
 
 PGBOUNCER = shutil.which("pgbouncer") or (
     "/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None

@@ -16,8 +16,7 @@ import pytest
 
 from conftest import MakeDatabase
 from pgrest import anon, outcome, service, user
-from vidgen_db._migrate import Migrator
-from vidgen_db._sqlsplit import split_statements
+from vidgen_db.migrate import Migrator, split_statements
 
 OWNER = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 OTHER = uuid.UUID("00000000-0000-4000-8000-00000000000b")

@@ -1,4 +1,4 @@
-"""HTTP contract of db.job_steps (user: read; service: start, update, complete)."""
+"""HTTP contract of db.job_steps (user: read; service: start, update, complete, fail)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from test_repos_clients import (
     JOB,
     Case,
     Invalid,
+    job_row,
     pgrst_error,
     step_row,
 )
 from vidgen_db import BadRequestError, ConflictError
-from vidgen_db.models import JobStep, StepStatus
+from vidgen_db.models import CreditState, Job, JobStatus, JobStep, StepStatus
 
 STEPS = [
     step_row(state="succeeded", progress_pct=100, finished_at=AT),
@@ -114,6 +115,33 @@ CASES = [
             state="succeeded", progress_pct=100, artifacts_json=ARTIFACTS, finished_at=AT
         ),
         check=lambda s: s.state is StepStatus.SUCCEEDED and s.artifacts_json == ARTIFACTS,
+    ),
+    Case(
+        "job_steps.fail",
+        "service",
+        lambda db: db.job_steps.fail(JOB, "VOICE_GEN", "TTS_TIMEOUT", "voice provider timed out"),
+        "POST",
+        "/rpc/fail_job",
+        body={
+            "p_job_id": str(JOB),
+            "p_error_code": "TTS_TIMEOUT",
+            "p_error_message": "voice provider timed out",
+            "p_failed_step": "VOICE_GEN",
+        },
+        response=job_row(
+            status="FAILED",
+            credit_state="refunded",
+            failed_step="VOICE_GEN",
+            error_code="TTS_TIMEOUT",
+            error_message="voice provider timed out",
+            finished_at=AT,
+        ),
+        check=lambda job: (
+            isinstance(job, Job)
+            and job.status is JobStatus.FAILED
+            and job.credit_state is CreditState.REFUNDED
+            and job.failed_step == "VOICE_GEN"
+        ),
     ),
 ]
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 
@@ -17,22 +15,7 @@ import psycopg
 import pytest
 from postgrest.exceptions import APIError
 
-from vidgen_db._cli_local import register
-
-HARNESS = textwrap.dedent(
-    """
-    import argparse, sys
-    from vidgen_db._cli_local import register
-
-    parser = argparse.ArgumentParser(prog="vidgen-db")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url")
-    common.add_argument("--migrations-dir")
-    register(parser.add_subparsers(dest="command", required=True), common)
-    args = parser.parse_args(sys.argv[1:])
-    sys.exit(args.handler(args))
-    """
-)
+from vidgen_db.cli import build_parser
 
 
 def _free_port() -> int:
@@ -41,13 +24,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(*args: str, module: bool = False) -> subprocess.Popen[str]:
-    """``serve`` through register() in an argparse harness (or ``python -m vidgen_db._serve``)."""
+def _start(*args: str) -> subprocess.Popen[str]:
+    """``python -m vidgen_db serve ARGS`` (the ``vidgen-db`` command without its script)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("DATABASE_URL", None)
-    command = ["-m", "vidgen_db._serve"] if module else ["-c", HARNESS, "serve"]
     return subprocess.Popen(
-        [sys.executable, *command, *args],
+        [sys.executable, "-m", "vidgen_db", "serve", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -129,7 +111,7 @@ def test_serve_no_migrate_serves_the_database_as_it_is(make_database: object) ->
         conn.execute("GRANT USAGE ON SCHEMA public TO anon")
         conn.execute("GRANT SELECT ON notes TO anon")
     port = _free_port()
-    proc = _start("--port", str(port), "--database-url", url, "--no-migrate", module=True)
+    proc = _start("--port", str(port), "--database-url", url, "--no-migrate")
     try:
         banner = _read_banner(proc)
         client = create_client(banner["url"], banner["anon"])
@@ -155,11 +137,8 @@ def test_serve_reports_a_busy_port(migrated_url: str) -> None:
     assert "cannot serve" in err
 
 
-def test_register_adds_serve_and_demo_with_their_options() -> None:
-    parser = argparse.ArgumentParser(prog="vidgen-db")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url")
-    register(parser.add_subparsers(dest="command", required=True), common)
+def test_serve_and_demo_parse_their_options() -> None:
+    parser = build_parser()
     args = parser.parse_args(
         [
             "serve",
@@ -186,16 +165,12 @@ def test_register_adds_serve_and_demo_with_their_options() -> None:
     defaults = parser.parse_args(["serve"])
     assert (defaults.port, defaults.no_migrate, defaults.schemas) == (54321, False, ("public",))
     assert parser.parse_args(["demo"]).handler.__name__ == "_cmd_demo"
-    # A parent without --database-url: register adds its own.
-    bare = argparse.ArgumentParser(prog="vidgen-db")
-    register(bare.add_subparsers(dest="command"), argparse.ArgumentParser(add_help=False))
-    assert bare.parse_args(["serve", "--database-url", "u"]).database_url == "u"
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--port", "99999"])
 
 
 def test_the_vidgen_db_command_has_serve_and_demo(capsys: pytest.CaptureFixture[str]) -> None:
-    from vidgen_db._cli import main
+    from vidgen_db.cli import main
 
     for command, option in (("serve", "--no-migrate"), ("demo", "--database-url")):
         with pytest.raises(SystemExit) as exited:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen_db._sqlsplit import normalize_statements, split_statements
+from vidgen_db.migrate._sqlsplit import normalize_statements, split_statements
 
 
 def test_splits_on_semicolons_and_drops_empty_statements() -> None:

@@ -18,10 +18,10 @@ import respx
 
 from jwts import anon_key, user_token
 from vidgen_db import AsyncVidgenDB, NotFoundError, RequestTimeoutError, VidgenDB
-from vidgen_db._watch import watch_job as sync_watch_job
-from vidgen_db._watch_async import watch_job
 from vidgen_db.models import Job
 from vidgen_db.models.enums import CreditState, JobStatus
+from vidgen_db.repos._jobs_watch import watch_job as sync_watch_job
+from vidgen_db.repos._jobs_watch_async import watch_job
 
 URL = "https://ref.supabase.co"
 REST = f"{URL}/rest/v1"

@@ -1,6 +1,6 @@
 """The worker's job step (AsyncRunningStep and its sync twin): coalesced progress, completion,
 failure recording. Unit tests of the client-side logic, on in-memory stand-ins of the
-repositories (typed by the Protocols the step needs) and a fake clock; then the same
+two repositories the step writes through (job_steps, logs) and a fake clock; then the same
 through the real service clients, HTTP mocked with respx."""
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ import respx
 from pydantic import JsonValue
 
 from jwts import service_key
-from vidgen_db import AsyncVidgenDB, IllegalJobTransitionError, VidgenDB
-from vidgen_db._worker import JobStepDB, RunningStep
-from vidgen_db._worker_async import AsyncJobStepDB, AsyncRunningStep
+from vidgen_db import (
+    AsyncRunningStep,
+    AsyncVidgenDB,
+    IllegalJobTransitionError,
+    RunningStep,
+    VidgenDB,
+)
 from vidgen_db.models import Job
 from vidgen_db.models.enums import CreditState, JobStatus, LogLevel, StepStatus
 from vidgen_db.models.job_steps import JobStep as JobStepRow
@@ -112,15 +116,8 @@ class AsyncFakeJobSteps:
         self.rec.calls.append(("complete", job_id, step_name, artifacts, message))
         return step_row(step_name, StepStatus.SUCCEEDED, 100)
 
-
-class AsyncFakeJobs:
-    def __init__(self, rec: Recorder) -> None:
-        self.rec = rec
-
-    async def fail(
-        self, job_id: UUID, error_code: str, error_message: str, *, failed_step: str | None = None
-    ) -> Job:
-        self.rec.calls.append(("fail", job_id, error_code, error_message, failed_step))
+    async def fail(self, job_id: UUID, step_name: str, error_code: str, error_message: str) -> Job:
+        self.rec.calls.append(("fail", job_id, error_code, error_message, step_name))
         if self.rec.fail_error is not None:
             raise self.rec.fail_error
         return job_row()
@@ -147,7 +144,6 @@ class AsyncFakeDB:
     def __init__(self) -> None:
         self.rec = Recorder()
         self.job_steps = AsyncFakeJobSteps(self.rec)
-        self.jobs = AsyncFakeJobs(self.rec)
         self.logs = AsyncFakeLogs(self.rec)
 
 
@@ -179,15 +175,8 @@ class FakeJobSteps:
         self.rec.calls.append(("complete", job_id, step_name, artifacts, message))
         return step_row(step_name, StepStatus.SUCCEEDED, 100)
 
-
-class FakeJobs:
-    def __init__(self, rec: Recorder) -> None:
-        self.rec = rec
-
-    def fail(
-        self, job_id: UUID, error_code: str, error_message: str, *, failed_step: str | None = None
-    ) -> Job:
-        self.rec.calls.append(("fail", job_id, error_code, error_message, failed_step))
+    def fail(self, job_id: UUID, step_name: str, error_code: str, error_message: str) -> Job:
+        self.rec.calls.append(("fail", job_id, error_code, error_message, step_name))
         if self.rec.fail_error is not None:
             raise self.rec.fail_error
         return job_row()
@@ -214,15 +203,7 @@ class FakeDB:
     def __init__(self) -> None:
         self.rec = Recorder()
         self.job_steps = FakeJobSteps(self.rec)
-        self.jobs = FakeJobs(self.rec)
         self.logs = FakeLogs(self.rec)
-
-
-def test_the_stand_ins_satisfy_the_protocols() -> None:
-    # Checked by mypy when the tests are type-checked; at run time a plain assignment.
-    a: AsyncJobStepDB = AsyncFakeDB()
-    s: JobStepDB = FakeDB()
-    assert a and s
 
 
 # -- async -------------------------------------------------------------------------------
@@ -230,7 +211,7 @@ def test_the_stand_ins_satisfy_the_protocols() -> None:
 
 async def test_a_hundred_fast_updates_write_once_and_keep_the_last() -> None:
     db, clock = AsyncFakeDB(), FakeClock()
-    async with AsyncRunningStep(db, JOB, "SCRIPTING", clock=clock) as step:
+    async with AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=clock) as step:
         for pct in range(1, 101):
             await step.progress(pct, f"scene {pct}")
             clock.advance(0.001)  # 100 calls in 0.1 s: all within one interval
@@ -242,7 +223,9 @@ async def test_a_hundred_fast_updates_write_once_and_keep_the_last() -> None:
 
 async def test_updates_are_written_once_per_interval() -> None:
     db, clock = AsyncFakeDB(), FakeClock()
-    async with AsyncRunningStep(db, JOB, "IMAGE_GEN", min_interval=1.0, clock=clock) as step:
+    async with AsyncRunningStep(
+        db.job_steps, db.logs, JOB, "IMAGE_GEN", min_interval=1.0, clock=clock
+    ) as step:
         for pct in range(100):
             await step.progress(pct)
             clock.advance(0.25)  # 25 s in all: about one write per second
@@ -254,7 +237,7 @@ async def test_updates_are_written_once_per_interval() -> None:
 
 async def test_a_pending_update_is_written_by_the_next_late_call() -> None:
     db, clock = AsyncFakeDB(), FakeClock()
-    async with AsyncRunningStep(db, JOB, "VOICE_GEN", clock=clock) as step:
+    async with AsyncRunningStep(db.job_steps, db.logs, JOB, "VOICE_GEN", clock=clock) as step:
         await step.progress(10)  # within the interval of the start: kept
         assert db.rec.updates() == [] and step.pending_progress == 10
         await step.progress(20)
@@ -270,7 +253,9 @@ async def test_a_pending_update_is_written_by_the_next_late_call() -> None:
 
 async def test_min_interval_zero_writes_every_change() -> None:
     db, clock = AsyncFakeDB(), FakeClock()
-    async with AsyncRunningStep(db, JOB, "TIMELINE", min_interval=0, clock=clock) as step:
+    async with AsyncRunningStep(
+        db.job_steps, db.logs, JOB, "TIMELINE", min_interval=0, clock=clock
+    ) as step:
         for pct in (10, 20, 20, 30):
             await step.progress(pct)
     assert db.rec.updates() == [(10, None), (20, None), (30, None)]
@@ -278,7 +263,7 @@ async def test_min_interval_zero_writes_every_change() -> None:
 
 async def test_flush_writes_now() -> None:
     db, clock = AsyncFakeDB(), FakeClock()
-    async with AsyncRunningStep(db, JOB, "RENDERING", clock=clock) as step:
+    async with AsyncRunningStep(db.job_steps, db.logs, JOB, "RENDERING", clock=clock) as step:
         await step.progress(40)
         await step.flush()
         assert db.rec.updates() == [(40, None)]
@@ -287,7 +272,7 @@ async def test_flush_writes_now() -> None:
 
 async def test_normal_exit_completes_with_artifacts_and_message() -> None:
     db = AsyncFakeDB()
-    async with AsyncRunningStep(db, JOB, "PACKAGING", clock=FakeClock()) as step:
+    async with AsyncRunningStep(db.job_steps, db.logs, JOB, "PACKAGING", clock=FakeClock()) as step:
         step.artifacts = {"zip_url": "s3://bucket/job.zip"}
         step.message = "packaged"
     assert db.rec.calls[-1] == (
@@ -301,7 +286,7 @@ async def test_normal_exit_completes_with_artifacts_and_message() -> None:
 
 async def test_complete_inside_the_block_completes_once() -> None:
     db = AsyncFakeDB()
-    async with AsyncRunningStep(db, JOB, "ALIGNMENT", clock=FakeClock()) as step:
+    async with AsyncRunningStep(db.job_steps, db.logs, JOB, "ALIGNMENT", clock=FakeClock()) as step:
         await step.progress(50)
         row = await step.complete(artifacts={"n": 3}, message="aligned")
         assert row.state is StepStatus.SUCCEEDED
@@ -314,7 +299,9 @@ async def test_complete_inside_the_block_completes_once() -> None:
 
 async def test_log_is_tagged_with_the_step() -> None:
     db = AsyncFakeDB()
-    async with AsyncRunningStep(db, JOB, "VISUAL_PLAN", clock=FakeClock()) as step:
+    async with AsyncRunningStep(
+        db.job_steps, db.logs, JOB, "VISUAL_PLAN", clock=FakeClock()
+    ) as step:
         log_id = await step.log("planned", level="warning", data={"shots": 12})
         assert isinstance(log_id, int)
         await step.log("plain")
@@ -338,7 +325,7 @@ class RenderError(Exception):
 async def test_an_exception_fails_the_step_and_job_and_is_reraised() -> None:
     db, clock = AsyncFakeDB(), FakeClock()
     with pytest.raises(RenderError) as info:
-        async with AsyncRunningStep(db, JOB, "RENDERING", clock=clock) as step:
+        async with AsyncRunningStep(db.job_steps, db.logs, JOB, "RENDERING", clock=clock) as step:
             await step.progress(5)
             raise RenderError("ffmpeg ran out of memory")
     assert db.rec.names() == ["start", "fail"]  # no progress flush, no completion
@@ -350,7 +337,7 @@ async def test_an_exception_fails_the_step_and_job_and_is_reraised() -> None:
 async def test_the_error_code_defaults_to_the_class_name() -> None:
     db = AsyncFakeDB()
     with pytest.raises(KeyError):
-        async with AsyncRunningStep(db, JOB, "SCRIPTING", clock=FakeClock()):
+        async with AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=FakeClock()):
             raise KeyError("voice")
     assert db.rec.calls[-1] == ("fail", JOB, "KeyError", "'voice'", "SCRIPTING")
 
@@ -358,11 +345,11 @@ async def test_the_error_code_defaults_to_the_class_name() -> None:
 async def test_an_empty_or_huge_message_is_still_recorded() -> None:
     db = AsyncFakeDB()
     with pytest.raises(ValueError):
-        async with AsyncRunningStep(db, JOB, "SCRIPTING", clock=FakeClock()):
+        async with AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=FakeClock()):
             raise ValueError()
     assert db.rec.calls[-1][3] == "ValueError"
     with pytest.raises(ValueError):
-        async with AsyncRunningStep(db, JOB, "SCRIPTING", clock=FakeClock()):
+        async with AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=FakeClock()):
             raise ValueError("x" * 10_000)
     assert len(db.rec.calls[-1][3]) == 4000 and db.rec.calls[-1][3].endswith("...")
 
@@ -372,7 +359,7 @@ async def test_a_failure_to_record_is_attached_never_raised_instead() -> None:
     db.rec.fail_error = ConnectionError("database down")
     original = RenderError("boom")
     with pytest.raises(RenderError) as info:
-        async with AsyncRunningStep(db, JOB, "RENDERING", clock=FakeClock()):
+        async with AsyncRunningStep(db.job_steps, db.logs, JOB, "RENDERING", clock=FakeClock()):
             raise original
     assert info.value is original
     assert info.value.__context__ is db.rec.fail_error
@@ -386,7 +373,7 @@ async def test_cancellation_is_not_recorded_as_a_failure() -> None:
 
     db = AsyncFakeDB()
     with pytest.raises(asyncio.CancelledError):
-        async with AsyncRunningStep(db, JOB, "RENDERING", clock=FakeClock()):
+        async with AsyncRunningStep(db.job_steps, db.logs, JOB, "RENDERING", clock=FakeClock()):
             raise asyncio.CancelledError
     assert db.rec.names() == ["start"]
 
@@ -395,7 +382,7 @@ async def test_a_failing_progress_write_propagates_and_fails_the_step() -> None:
     db, clock = AsyncFakeDB(), FakeClock()
     db.rec.update_error = RuntimeError("write refused")
     with pytest.raises(RuntimeError, match="write refused"):
-        async with AsyncRunningStep(db, JOB, "VOICE_GEN", clock=clock) as step:
+        async with AsyncRunningStep(db.job_steps, db.logs, JOB, "VOICE_GEN", clock=clock) as step:
             clock.advance(2)
             await step.progress(10)
     assert db.rec.calls[-1][:3] == ("fail", JOB, "RuntimeError")
@@ -405,14 +392,16 @@ async def test_a_failing_completion_is_raised_without_failing_the_job() -> None:
     db = AsyncFakeDB()
     db.rec.complete_error = ConnectionError("gone")
     with pytest.raises(ConnectionError):
-        async with AsyncRunningStep(db, JOB, "PACKAGING", clock=FakeClock()) as step:
+        async with AsyncRunningStep(
+            db.job_steps, db.logs, JOB, "PACKAGING", clock=FakeClock()
+        ) as step:
             await step.progress(99)
     assert db.rec.names() == ["start", "update"]  # the pending progress, then no fail_job
 
 
 async def test_progress_is_validated() -> None:
     db = AsyncFakeDB()
-    async with AsyncRunningStep(db, JOB, "SCRIPTING", clock=FakeClock()) as step:
+    async with AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=FakeClock()) as step:
         for bad in (-1, 101, 50.5, True, None, "5"):
             with pytest.raises(ValueError, match="0 to 100"):
                 await step.progress(bad)  # type: ignore[arg-type]
@@ -421,7 +410,7 @@ async def test_progress_is_validated() -> None:
 
 async def test_a_step_is_used_once() -> None:
     db = AsyncFakeDB()
-    step = AsyncRunningStep(db, JOB, "SCRIPTING", clock=FakeClock())
+    step = AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=FakeClock())
     with pytest.raises(RuntimeError):
         await step.progress(1)  # not entered
     with pytest.raises(RuntimeError):
@@ -442,14 +431,20 @@ async def test_a_step_is_used_once() -> None:
 
 def test_bad_construction() -> None:
     with pytest.raises(ValueError):
-        AsyncRunningStep(AsyncFakeDB(), JOB, "SCRIPTING", min_interval=-1)
+        AsyncRunningStep(
+            AsyncFakeJobSteps(Recorder()),
+            AsyncFakeLogs(Recorder()),
+            JOB,
+            "SCRIPTING",
+            min_interval=-1,
+        )
     with pytest.raises(ValueError):
-        AsyncRunningStep(AsyncFakeDB(), JOB, "")
+        AsyncRunningStep(AsyncFakeJobSteps(Recorder()), AsyncFakeLogs(Recorder()), JOB, "")
 
 
 async def test_the_default_clock_is_monotonic_time() -> None:
     db = AsyncFakeDB()
-    async with AsyncRunningStep(db, JOB, "SCRIPTING", min_interval=3600) as step:
+    async with AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", min_interval=3600) as step:
         await step.progress(1)
         await step.progress(2)
     assert db.rec.updates() == [(2, None)]
@@ -460,7 +455,7 @@ async def test_the_default_clock_is_monotonic_time() -> None:
 
 def test_sync_coalesces_and_completes() -> None:
     db, clock = FakeDB(), FakeClock()
-    with RunningStep(db, JOB, "SCRIPTING", clock=clock) as step:
+    with RunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=clock) as step:
         for pct in range(1, 101):
             step.progress(pct)
             clock.advance(0.001)
@@ -473,7 +468,10 @@ def test_sync_coalesces_and_completes() -> None:
 
 def test_sync_failure_is_recorded_and_reraised() -> None:
     db = FakeDB()
-    with pytest.raises(RenderError), RunningStep(db, JOB, "RENDERING", clock=FakeClock()):
+    with (
+        pytest.raises(RenderError),
+        RunningStep(db.job_steps, db.logs, JOB, "RENDERING", clock=FakeClock()),
+    ):
         raise RenderError("no disk")
     assert db.rec.calls[-1] == ("fail", JOB, "RENDER_OOM", "no disk", "RENDERING")
 
@@ -481,7 +479,10 @@ def test_sync_failure_is_recorded_and_reraised() -> None:
 def test_sync_failure_to_record_is_attached() -> None:
     db = FakeDB()
     db.rec.fail_error = TimeoutError("gateway")
-    with pytest.raises(RenderError) as info, RunningStep(db, JOB, "RENDERING", clock=FakeClock()):
+    with (
+        pytest.raises(RenderError) as info,
+        RunningStep(db.job_steps, db.logs, JOB, "RENDERING", clock=FakeClock()),
+    ):
         raise RenderError("no disk")
     assert info.value.__context__ is db.rec.fail_error
     assert any("gateway" in n for n in info.value.__notes__)
@@ -530,7 +531,10 @@ async def test_async_service_client_over_http() -> None:
     with respx.mock(assert_all_called=False) as mock:
         routes = mock_step_functions(mock)
         db = AsyncVidgenDB.service(URL, service_key())
-        async with db, AsyncRunningStep(db, JOB, "SCRIPTING", clock=clock) as step:
+        async with (
+            db,
+            AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=clock) as step,
+        ):
             for pct in range(0, 101, 5):
                 await step.progress(pct, "writing")
             assert await step.log("drafted", data={"words": 420}) == 7
@@ -558,7 +562,11 @@ def test_sync_service_client_failure_over_http() -> None:
     with respx.mock(assert_all_called=False) as mock:
         routes = mock_step_functions(mock)
         db = VidgenDB.service(URL, service_key())
-        with db, pytest.raises(RenderError), RunningStep(db, JOB, "RENDERING", clock=FakeClock()):
+        with (
+            db,
+            pytest.raises(RenderError),
+            RunningStep(db.job_steps, db.logs, JOB, "RENDERING", clock=FakeClock()),
+        ):
             raise RenderError("ffmpeg exited with 137")
     assert body(routes["fail"]) == {
         "p_job_id": str(JOB),
@@ -579,7 +587,9 @@ async def test_an_http_error_while_recording_is_attached() -> None:
         )
         async with AsyncVidgenDB.service(URL, service_key()) as db:
             with pytest.raises(RenderError) as info:
-                async with AsyncRunningStep(db, JOB, "RENDERING", clock=FakeClock()):
+                async with AsyncRunningStep(
+                    db.job_steps, db.logs, JOB, "RENDERING", clock=FakeClock()
+                ):
                     raise RenderError("boom")
     assert isinstance(info.value.__context__, IllegalJobTransitionError)
     assert any("VG201" in note for note in info.value.__notes__)

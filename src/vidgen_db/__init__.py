@@ -21,6 +21,7 @@ from ._errors import (
     MigrationEditedError,
     MigrationError,
     MigrationFailedError,
+    MissingExtraError,
     NetworkError,
     NotFoundError,
     PermissionDeniedError,
@@ -35,9 +36,9 @@ from ._errors import (
 from ._retry import RetryPolicy, retry_options
 from ._settings import ClientSettings, SupabaseSettings
 from ._version import __version__
-from ._worker import RunningStep
-from ._worker_async import AsyncRunningStep
 from .repos import Cursor, Page
+from .repos._jobs_step import RunningStep
+from .repos._jobs_step_async import AsyncRunningStep
 
 __all__ = [
     "APIError",
@@ -61,6 +62,7 @@ __all__ = [
     "MigrationEditedError",
     "MigrationError",
     "MigrationFailedError",
+    "MissingExtraError",
     "NetworkError",
     "NotFoundError",
     "Page",

@@ -243,8 +243,10 @@ class ServiceDB(VidgenDB):
         self.profiles = ServiceProfiles(self._rest, None)
         self.drafts = ServiceDrafts(self._rest, None)
         self.projects = Projects(self._rest, None)
-        self.jobs = ServiceJobs(self._rest, None, worker=self, realtime=self._realtime)
         self.job_steps = ServiceJobSteps(self._rest, None)
+        self.logs = ServiceJobLogs(self._rest, None)
+        self.jobs = ServiceJobs(
+            self._rest, None, job_steps=self.job_steps, logs=self.logs, realtime=self._realtime
+        )
         self.credits = ServiceCredits(self._rest, None)
         self.assets = ServiceAssets(self._rest, None)
-        self.logs = ServiceJobLogs(self._rest, None)

@@ -241,8 +241,10 @@ class AsyncServiceDB(AsyncVidgenDB):
         self.profiles = AsyncServiceProfiles(self._rest, None)
         self.drafts = AsyncServiceDrafts(self._rest, None)
         self.projects = AsyncProjects(self._rest, None)
-        self.jobs = AsyncServiceJobs(self._rest, None, worker=self, realtime=self._realtime)
         self.job_steps = AsyncServiceJobSteps(self._rest, None)
+        self.logs = AsyncServiceJobLogs(self._rest, None)
+        self.jobs = AsyncServiceJobs(
+            self._rest, None, job_steps=self.job_steps, logs=self.logs, realtime=self._realtime
+        )
         self.credits = AsyncServiceCredits(self._rest, None)
         self.assets = AsyncServiceAssets(self._rest, None)
-        self.logs = AsyncServiceJobLogs(self._rest, None)

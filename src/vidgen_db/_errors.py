@@ -4,6 +4,7 @@ Every error the SDK raises derives from one root, so callers can catch it in one
 
     VidgenDBError
      ├── ConfigurationError            bad settings: a missing URL, a key of the wrong kind
+     │    └── MissingExtraError        an optional extra is not installed (also an ImportError)
      ├── MigrationError                a migration could not be applied or the history disagrees
      │    ├── MigrationEditedError     an applied migration file was changed afterwards
      │    └── MigrationFailedError     a statement failed; the database is left as it was
@@ -47,6 +48,7 @@ __all__ = [
     "MigrationEditedError",
     "MigrationError",
     "MigrationFailedError",
+    "MissingExtraError",
     "NetworkError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -66,6 +68,11 @@ class VidgenDBError(Exception):
 
 class ConfigurationError(VidgenDBError):
     """The SDK was configured in a way it cannot work with."""
+
+
+class MissingExtraError(ConfigurationError, ImportError):
+    """A feature needs an optional extra that is not installed; the message says which
+    (``pip install "vidgen-db[local]"``)."""
 
 
 class MigrationError(VidgenDBError):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from vidgen_db._demo import run_demo, table
+from vidgen_db.local import run_demo
+from vidgen_db.local._demo import table
 from vidgen_db.testing import LocalStack
 
 

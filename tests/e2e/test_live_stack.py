@@ -10,7 +10,7 @@ import pytest
 import respx
 
 from vidgen_db import ConfigurationError
-from vidgen_db._gateway import decode_jwt
+from vidgen_db.local.gateway import decode_jwt
 from vidgen_db.testing import LiveStack, make_api_key, new_jwt_secret
 
 URL = "https://project-ref.supabase.co"

@@ -7,7 +7,7 @@ import secrets
 import psycopg
 import pytest
 
-from vidgen_db._gateway import decode_jwt
+from vidgen_db.local.gateway import decode_jwt
 from vidgen_db.models import DraftPromptInsert
 from vidgen_db.testing import LocalStack
 

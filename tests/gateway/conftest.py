@@ -13,7 +13,8 @@ import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
-from vidgen_db._gateway import GatewayConfig, create_app, encode_jwt
+from vidgen_db.local import sign_jwt
+from vidgen_db.local.gateway import GatewayConfig, create_app
 
 ROLES = ("gw_anon", "gw_user", "gw_admin")
 APIKEY = "test-apikey"
@@ -233,7 +234,7 @@ def make_token(jwt_secret: str) -> MakeToken:
         body: dict[str, Any] = {"role": role, "exp": int(time.time()) + exp_in, **claims}
         if sub is not None:
             body["sub"] = sub
-        return encode_jwt(body, jwt_secret)
+        return sign_jwt(body, jwt_secret)
 
     return factory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from vidgen_db._gateway import encode_jwt
+from vidgen_db.local import sign_jwt
 
 from .conftest import USER_A, USER_B, MakeToken, bearer
 
@@ -57,7 +57,7 @@ async def test_request_gucs_and_transaction_mode(client: httpx.AsyncClient) -> N
 
 
 async def test_invalid_signature(client: httpx.AsyncClient) -> None:
-    token = encode_jwt({"role": "gw_user"}, "another-secret")
+    token = sign_jwt({"role": "gw_user"}, "another-secret")
     r = await client.get("/rest/v1/films", headers=bearer(token))
     assert r.status_code == 401
     assert r.json() == {
@@ -103,7 +103,7 @@ async def test_expired_token(client: httpx.AsyncClient, make_token: MakeToken) -
 
 
 async def test_exp_must_be_a_number(client: httpx.AsyncClient, jwt_secret: str) -> None:
-    token = encode_jwt({"role": "gw_user", "exp": "soon"}, jwt_secret)
+    token = sign_jwt({"role": "gw_user", "exp": "soon"}, jwt_secret)
     r = await client.get("/rest/v1/films", headers=bearer(token))
     assert r.status_code == 401
     assert r.json()["code"] == "PGRST303"
@@ -113,7 +113,7 @@ async def test_exp_must_be_a_number(client: httpx.AsyncClient, jwt_secret: str) 
 async def test_token_without_role_claim_uses_anon(
     client: httpx.AsyncClient, jwt_secret: str
 ) -> None:
-    token = encode_jwt({"sub": USER_A}, jwt_secret)
+    token = sign_jwt({"sub": USER_A}, jwt_secret)
     r = await client.post("/rest/v1/rpc/whoami", json={}, headers=bearer(token))
     assert r.json() == "gw_anon"
 

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from vidgen_db._gateway import GatewayConfig, create_app
+from vidgen_db.local.gateway import GatewayConfig, create_app
 
 from .conftest import APIKEY, MakeToken, bearer
 
@@ -72,9 +72,9 @@ async def test_api_keys_are_checked(gw_config: GatewayConfig) -> None:
 
 
 async def test_custom_prefix_and_role_claim(gw_config: GatewayConfig, jwt_secret: str) -> None:
-    from vidgen_db._gateway import encode_jwt
+    from vidgen_db.local import sign_jwt
 
-    token = encode_jwt({"app_metadata": {"role": "gw_admin"}}, jwt_secret)
+    token = sign_jwt({"app_metadata": {"role": "gw_admin"}}, jwt_secret)
     async with serve(gw_config, path_prefix="/", jwt_role_claim_key="app_metadata.role") as c:
         r = await c.post("/rpc/whoami", json={}, headers=bearer(token))
         assert r.json() == "gw_admin"

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from vidgen_db._gateway import ApiError, GatewayConfig, create_app, decode_jwt
+from vidgen_db.local.gateway import ApiError, GatewayConfig, create_app, decode_jwt
 
 cryptography = pytest.importorskip("cryptography")
 

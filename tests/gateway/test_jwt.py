@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen_db._gateway import ApiError, decode_jwt, encode_jwt
+from vidgen_db.local import sign_jwt
+from vidgen_db.local.gateway import ApiError, decode_jwt
 
 
 def test_jwt_round_trip(jwt_secret: str) -> None:
-    token = encode_jwt({"role": "r", "exp": 4102444800, "aud": "authenticated"}, jwt_secret)
+    token = sign_jwt({"role": "r", "exp": 4102444800, "aud": "authenticated"}, jwt_secret)
     assert decode_jwt(token, jwt_secret, audience="authenticated")["role"] == "r"
     with pytest.raises(ApiError) as info:
         decode_jwt(token, jwt_secret, audience="other")
@@ -17,9 +18,9 @@ def test_jwt_round_trip(jwt_secret: str) -> None:
 
 
 def test_tampered_payload_is_rejected() -> None:
-    token = encode_jwt({"role": "gw_user"}, "s3cret")
+    token = sign_jwt({"role": "gw_user"}, "s3cret")
     header, _payload, signature = token.split(".")
-    forged = encode_jwt({"role": "postgres"}, "s3cret").split(".")[1]
+    forged = sign_jwt({"role": "postgres"}, "s3cret").split(".")[1]
     with pytest.raises(ApiError) as info:
         decode_jwt(f"{header}.{forged}.{signature}", "s3cret")
     assert info.value.code == "PGRST301"
@@ -38,9 +39,9 @@ def test_wrong_algorithm_is_rejected() -> None:
 
 
 def test_nbf_and_iat_in_the_future() -> None:
-    token = encode_jwt({"nbf": 2000}, "k")
+    token = sign_jwt({"nbf": 2000}, "k")
     with pytest.raises(ApiError, match="JWT not yet valid"):
         decode_jwt(token, "k", now=1000)
-    token = encode_jwt({"iat": 2000}, "k")
+    token = sign_jwt({"iat": 2000}, "k")
     with pytest.raises(ApiError, match="JWT issued at future"):
         decode_jwt(token, "k", now=1000)

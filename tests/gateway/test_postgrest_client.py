@@ -11,7 +11,7 @@ import pytest_asyncio
 from postgrest import AsyncPostgrestClient, SyncPostgrestClient
 from postgrest.exceptions import APIError
 
-from vidgen_db._gateway import GatewayConfig, serve_in_thread
+from vidgen_db.local.gateway import GatewayConfig, serve_in_thread
 
 from .conftest import APIKEY, USER_A, USER_B, MakeToken
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from vidgen_db._gateway import ApiError, GatewayConfig
-from vidgen_db._gateway._errors import pg_error_status
-from vidgen_db._gateway._query import (
+from vidgen_db.local.gateway import ApiError, GatewayConfig
+from vidgen_db.local.gateway._errors import pg_error_status
+from vidgen_db.local.gateway._query import (
     EmbedItem,
     Field,
     JsonOp,
@@ -15,13 +15,13 @@ from vidgen_db._gateway._query import (
     parse_select,
     split_key,
 )
-from vidgen_db._gateway._request import (
+from vidgen_db.local.gateway._request import (
     compute_range,
     negotiate,
     parse_preferences,
     parse_range_header,
 )
-from vidgen_db._gateway._views import top_target_entries
+from vidgen_db.local.gateway._views import top_target_entries
 
 
 @pytest.mark.parametrize(

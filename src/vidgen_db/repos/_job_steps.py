@@ -1,8 +1,8 @@
 # Generated from src/vidgen_db/repos/_job_steps_async.py by tools/async_to_sync.py: do not edit.
 # Change the async source and run `python tools/async_to_sync.py`.
 """Job steps: one row per pipeline stage of a job (SCRIPTING .. PACKAGING). Users read
-their jobs' steps; the worker starts, updates and completes them through SQL functions
-that move the job along in the same transaction."""
+their jobs' steps; the worker starts, updates, completes and fails them through SQL
+functions that move the job along in the same transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import JsonValue
 
-from ..models import JobStep
+from ..models import Job, JobStep
 from ._base import Repository, percent
 
 __all__ = ["JobSteps", "ServiceJobSteps"]
@@ -72,4 +72,16 @@ class ServiceJobSteps(JobSteps):
             p_step_name=step_name,
             p_artifacts=artifacts,
             p_message=message,
+        )
+
+    def fail(self, job_id: UUID, step_name: str, error_code: str, error_message: str) -> Job:
+        """The step failed, and so its job: both become FAILED with the error, and the job's
+        credits are refunded (``fail_job``). Repeating it returns the job unchanged."""
+        return self._rpc_row(
+            "fail_job",
+            Job,
+            p_job_id=job_id,
+            p_error_code=error_code,
+            p_error_message=error_message,
+            p_failed_step=step_name,
         )

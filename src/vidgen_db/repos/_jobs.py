@@ -13,10 +13,12 @@ from uuid import UUID
 from postgrest import SyncPostgrestClient
 from pydantic import JsonValue
 
-from .._watch import watch_job
-from .._worker import JobStepDB, RunningStep
 from ..models import Job, JobInsert, JobStatus
 from ._base import Repository, percent, positive
+from ._job_steps import ServiceJobSteps
+from ._jobs_step import RunningStep
+from ._jobs_watch import watch_job
+from ._logs import ServiceJobLogs
 from ._pagination import Cursor, Page
 
 __all__ = ["Jobs", "ServiceJobs"]
@@ -84,20 +86,20 @@ class ServiceJobs(Jobs):
         rest: SyncPostgrestClient,
         user_id: UUID | None,
         *,
-        worker: JobStepDB | None = None,
+        job_steps: ServiceJobSteps,
+        logs: ServiceJobLogs,
         realtime: Any | None = None,
     ) -> None:
         super().__init__(rest, user_id, realtime=realtime)
-        self._worker = worker
+        self._steps = job_steps
+        self._logs = logs
 
     def step(self, job_id: UUID, step_name: str, *, min_interval: float = 1.0) -> RunningStep:
         """One step of the job as a context manager: entering starts it (and moves the job
         to that stage), ``progress()`` is coalesced to one write per ``min_interval``,
         leaving completes it, an exception fails the step and the job (refunding its
         credits) and is re-raised."""
-        if self._worker is None:
-            raise RuntimeError("this jobs repository was made without its service client")
-        return RunningStep(self._worker, job_id, step_name, min_interval=min_interval)
+        return RunningStep(self._steps, self._logs, job_id, step_name, min_interval=min_interval)
 
     def create(self, job: JobInsert) -> Job:
         """Insert a job (PENDING) and return it. Safe to retry: the id is chosen here

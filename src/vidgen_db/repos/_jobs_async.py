@@ -11,10 +11,12 @@ from uuid import UUID
 from postgrest import AsyncPostgrestClient
 from pydantic import JsonValue
 
-from .._watch_async import watch_job
-from .._worker_async import AsyncJobStepDB, AsyncRunningStep
 from ..models import Job, JobInsert, JobStatus
 from ._base_async import AsyncRepository, percent, positive
+from ._job_steps_async import AsyncServiceJobSteps
+from ._jobs_step_async import AsyncRunningStep
+from ._jobs_watch_async import watch_job
+from ._logs_async import AsyncServiceJobLogs
 from ._pagination import Cursor, Page
 
 __all__ = ["AsyncJobs", "AsyncServiceJobs"]
@@ -82,20 +84,22 @@ class AsyncServiceJobs(AsyncJobs):
         rest: AsyncPostgrestClient,
         user_id: UUID | None,
         *,
-        worker: AsyncJobStepDB | None = None,
+        job_steps: AsyncServiceJobSteps,
+        logs: AsyncServiceJobLogs,
         realtime: Any | None = None,
     ) -> None:
         super().__init__(rest, user_id, realtime=realtime)
-        self._worker = worker
+        self._steps = job_steps
+        self._logs = logs
 
     def step(self, job_id: UUID, step_name: str, *, min_interval: float = 1.0) -> AsyncRunningStep:
         """One step of the job as a context manager: entering starts it (and moves the job
         to that stage), ``progress()`` is coalesced to one write per ``min_interval``,
         leaving completes it, an exception fails the step and the job (refunding its
         credits) and is re-raised."""
-        if self._worker is None:
-            raise RuntimeError("this jobs repository was made without its service client")
-        return AsyncRunningStep(self._worker, job_id, step_name, min_interval=min_interval)
+        return AsyncRunningStep(
+            self._steps, self._logs, job_id, step_name, min_interval=min_interval
+        )
 
     async def create(self, job: JobInsert) -> Job:
         """Insert a job (PENDING) and return it. Safe to retry: the id is chosen here

@@ -24,7 +24,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .._client import ServiceDB, UserDB
-    from ._local import LocalStack
+    from ..local import LocalStack
 
 __all__ = [
     "UserFactory",
@@ -51,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def vidgen_stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     """The local stack (PostgreSQL + migrations + gateway), started once per session."""
-    from ._local import LocalStack
+    from ..local import LocalStack
 
     server_url = request.config.getoption("--vidgen-database-url")
     with LocalStack(server_url=server_url or None) as stack:

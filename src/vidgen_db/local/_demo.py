@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 from uuid import UUID
 
-from ._client import ServiceDB, UserDB
-from ._errors import NotFoundError, VidgenDBError
-from .models import (
+from .._client import ServiceDB, UserDB
+from .._errors import NotFoundError, VidgenDBError
+from ..models import (
     AssetInsert,
     AssetType,
     CreditState,
@@ -29,6 +29,7 @@ from .models import (
     NichePreset,
     ProjectInsert,
 )
+from ._local_stack import LocalStack
 
 __all__ = ["DemoError", "run_demo"]
 
@@ -331,8 +332,6 @@ def run_demo(*, database_url: str | None = None, out: TextIO | None = None) -> i
     success, 1 (with the reason on stderr) if anything misbehaved."""
     demo = _Demo(out or sys.stdout)
     try:
-        from .testing import LocalStack
-
         demo.say("starting the local stack (PostgreSQL, migrations, gateway)...")
         with LocalStack(server_url=database_url) as stack:
             demo.run(stack)
@@ -348,20 +347,3 @@ def run_demo(*, database_url: str | None = None, out: TextIO | None = None) -> i
     demo.say()
     demo.say(f"demo finished in {time.monotonic() - demo.started:.1f} s: everything behaved.")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m vidgen_db._demo [--database-url URL]`` (what ``scripts/demo.py`` runs)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m vidgen_db._demo", description=__doc__)
-    parser.add_argument(
-        "--database-url",
-        help="superuser URL of a PostgreSQL 15+ server (default: an embedded PostgreSQL 16)",
-    )
-    args = parser.parse_args(argv)
-    return run_demo(database_url=args.database_url)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

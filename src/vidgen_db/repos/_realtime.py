@@ -26,7 +26,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from ._keys import redact_secrets
+from .._keys import redact_secrets
 
 __all__ = [
     "AsyncJobUpdates",

@@ -9,7 +9,7 @@ from uuid import UUID
 import httpx
 
 from .._errors import ConfigurationError
-from ._base import Stack
+from ._stack import Stack
 from ._tokens import make_access_token
 
 __all__ = ["LIVE_ENV", "LiveStack"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
-import tempfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,8 +16,10 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.json import Jsonb
 
-from .._dsn import with_dbname
-from ._base import Stack
+from ..migrate import Migrator, load_migrations, throwaway_database
+from ._embedded import start_embedded, temporary_embedded
+from ._extras import require_extra
+from ._stack import Stack
 from ._tokens import make_access_token, make_api_key, new_jwt_secret
 
 __all__ = ["LocalStack"]
@@ -105,12 +105,11 @@ class LocalStack(Stack):
         """Start PostgreSQL (unless given), migrate, serve the gateway. Returns ``self``."""
         if self._exit is not None:
             raise RuntimeError("the local stack is already started")
+        require_extra("local", "the local stack")
         exit_stack = contextlib.ExitStack()
         try:
             url = self._open_database(exit_stack)
             if self._migrate:
-                from .._migrate import Migrator, load_migrations
-
                 Migrator(url, migrations=load_migrations(self._migrations_dir)).migrate()
             self._database_url = url
             self.url = self._serve(exit_stack, url)
@@ -159,22 +158,17 @@ class LocalStack(Stack):
         if self._given_database_url:
             return self._given_database_url
         if self._server_url:
-            return _throwaway_database(exit_stack, self._server_url)
-        from .._embedded import start_embedded
-
+            return exit_stack.enter_context(
+                throwaway_database(self._server_url, prefix="vidgen_local")
+            )
         if self._data_dir is not None:
             server = start_embedded(self._data_dir)
             exit_stack.callback(server.stop)
             return server.url
-        # Not under the data folder of anything else: the socket path must stay short.
-        folder = Path(tempfile.mkdtemp(prefix="vidgen-db-local-"))
-        exit_stack.callback(shutil.rmtree, folder, ignore_errors=True)
-        server = start_embedded(folder)
-        exit_stack.callback(server.stop)
-        return server.url
+        return exit_stack.enter_context(temporary_embedded()).url
 
     def _serve(self, exit_stack: contextlib.ExitStack, url: str) -> str:
-        from .._gateway import GatewayConfig, serve_in_thread
+        from .gateway import GatewayConfig, serve_in_thread
 
         options: dict[str, Any] = {
             "schemas": self._schemas,
@@ -247,21 +241,6 @@ class LocalStack(Stack):
                 if table in _APPEND_ONLY:
                     continue
                 conn.execute(sql.SQL("DELETE FROM public.{}").format(sql.Identifier(table)))
-
-
-def _throwaway_database(exit_stack: contextlib.ExitStack, server_url: str) -> str:
-    name = f"vidgen_local_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-    def drop() -> None:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-    exit_stack.callback(drop)
-    return with_dbname(server_url, name)
 
 
 def _gateway_url(url: str) -> str:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .._postgrest import PRELUDE, prelude_params, quote_search_path
 from ._config import GatewayConfig
 from ._errors import ApiError, from_pg_error, not_implemented
 from ._jwt import decode_jwt
@@ -63,16 +64,6 @@ __all__ = ["Gateway", "create_app"]
 
 T = TypeVar("T")
 _METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"]
-_PRELUDE = (
-    "SELECT set_config('role', %(role)s, true), set_config('search_path', %(search_path)s, true),"
-    " set_config('request.jwt.claims', %(claims)s, true),"
-    " set_config('request.method', %(method)s, true),"
-    " set_config('request.path', %(path)s, true),"
-    " set_config('request.headers', %(headers)s, true),"
-    " set_config('request.cookies', %(cookies)s, true)"
-)
-
-
 _EXPOSED_HEADERS = (
     "Content-Encoding, Content-Location, Content-Range, Content-Type, Date, Location, Server, "
     "Transfer-Encoding, Range-Unit"
@@ -393,23 +384,20 @@ class Gateway:
             rollback = force_rollback or ctx.prefs.tx == "rollback"
             ctx.tx_override = True
         request = ctx.request
-        search_path = ", ".join(
-            '"' + s.replace('"', '""') + '"' for s in (ctx.schema, *cfg.extra_search_path)
+        gucs = prelude_params(
+            ctx.role,
+            ctx.claims,
+            search_path=quote_search_path((ctx.schema, *cfg.extra_search_path)),
+            method=ctx.method,
+            path=request.url.path,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            cookies=request.cookies,
         )
-        gucs = {
-            "role": ctx.role,
-            "search_path": search_path,
-            "claims": json.dumps(ctx.claims),
-            "method": ctx.method,
-            "path": request.url.path,
-            "headers": json.dumps({k.lower(): v for k, v in request.headers.items()}),
-            "cookies": json.dumps(dict(request.cookies)),
-        }
         mode = "READ ONLY" if read_only else "READ WRITE"
         async with self._pool.connection() as conn:
             await conn.execute(f"BEGIN ISOLATION LEVEL READ COMMITTED, {mode}")
             try:
-                await conn.execute(_PRELUDE, gucs)
+                await conn.execute(PRELUDE, gucs)
                 settings = self.schema_cache.role_settings.get(ctx.role)
                 if settings:  # the impersonated role's own settings, as PostgREST applies them
                     calls = ", ".join(["set_config(%s, %s, true)"] * len(settings))

@@ -1,6 +1,6 @@
 """``vidgen-db gen models``: generate ``vidgen_db.models`` from the migrations.
 
-The migrations are applied to a scratch database, its catalog is read
+The migrations are applied to a throwaway database, its catalog is read
 (:mod:`._catalog`), CHECK constraints are translated (:mod:`._exprparse`,
 :mod:`._checks`), every class is planned (:mod:`._plan`) and rendered as already
 formatted source (``_render_*``). ``--check`` compares instead of writing
@@ -16,14 +16,13 @@ from pathlib import Path
 
 import psycopg
 
-from .._migrate import Migrator, load_migrations
+from ..migrate import Migrator, load_migrations, throwaway_database
 from ._catalog import Catalog, read_catalog
 from ._manifest import diff_manifests
 from ._plan import make_plan
 from ._pyfmt import HEADER
 from ._render_package import MANIFEST, render_all
 from ._render_rpc import plan_rpc
-from ._scratch import scratch_database
 
 __all__ = ["default_models_dir", "generate_files", "generate_models_command", "read_schema"]
 
@@ -33,10 +32,11 @@ def default_models_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "models"
 
 
-def read_schema(database_url: str | None, migrations_dir: Path | None) -> Catalog:
-    """Apply the migrations to a scratch database and read its catalog."""
+def read_schema(server_url: str, migrations_dir: Path | None) -> Catalog:
+    """Apply the migrations to a throwaway database on ``server_url`` (a role that may
+    create databases) and read its catalog."""
     migrations = load_migrations(migrations_dir)
-    with scratch_database(database_url) as url:
+    with throwaway_database(server_url, prefix="vidgen_codegen") as url:
         Migrator(url, migrations=migrations).migrate()
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("SET search_path TO public")
@@ -111,11 +111,12 @@ def write(files: dict[str, str], folder: Path) -> list[str]:
 
 
 def generate_models_command(
-    database_url: str | None, output: Path | None, migrations_dir: Path | None, check: bool
+    server_url: str, output: Path | None, migrations_dir: Path | None, check: bool
 ) -> int:
-    """Generate (or with ``check``, verify) the models; returns the exit status."""
+    """Generate (or with ``check``, verify) the models from the migrations applied on a
+    throwaway database of ``server_url``; returns the exit status."""
     folder = output or default_models_dir()
-    catalog = read_schema(database_url, migrations_dir)
+    catalog = read_schema(server_url, migrations_dir)
     files, warnings = generate_files(catalog)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -17,8 +17,10 @@ from types import FrameType
 
 import psycopg
 
-from ._dsn import redact
-from ._errors import VidgenDBError
+from .._errors import VidgenDBError
+from ..migrate._dsn import redact
+from ._embedded import default_data_dir
+from ._local_stack import LocalStack
 
 __all__ = ["serve"]
 
@@ -63,9 +65,6 @@ def serve(
     ``vidgen-db`` commands (per-user folder, ``VIDGEN_DB_DATA_DIR`` overrides), so it
     survives restarts. ``migrate=False`` serves the database as it is.
     """
-    from ._embedded import default_data_dir
-    from .testing._local import LocalStack
-
     stack = LocalStack(
         database_url=database_url,
         migrate=migrate,
@@ -114,22 +113,3 @@ def serve(
             signal.signal(signal.SIGTERM, previous)
     print("stopped", file=sys.stderr, flush=True)
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m vidgen_db._serve [options]``: ``vidgen-db serve`` without the console script."""
-    import argparse
-
-    from ._cli_local import register
-
-    parser = argparse.ArgumentParser(prog="python -m vidgen_db._serve")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url", help="PostgreSQL URL (default: DATABASE_URL)")
-    common.add_argument("--migrations-dir", help="folder of migration files")
-    register(parser.add_subparsers(dest="command"), common)
-    args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.handler(args))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -15,7 +15,7 @@ once if ``min_interval`` seconds have passed since the last write, otherwise it 
 (only the latest) and written by the next call that comes late enough, or on leaving the
 block, so the final value is never lost. Leaving normally writes the pending progress
 and completes the step (``complete_job_step``, with ``step.artifacts``). An exception
-fails the step and the job (``fail_job``: the credits are refunded in SQL) and is
+fails the step and the job (``job_steps.fail``: the credits are refunded in SQL) and is
 re-raised unchanged; if recording the failure fails too, that error is attached to the
 original (``__context__`` and a note), never raised instead of it.
 
@@ -37,86 +37,20 @@ import time
 from collections.abc import Callable
 from enum import Enum
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Self
 from uuid import UUID
 
 from pydantic import JsonValue
 
-from .models import Job
-from .models.enums import LogLevel
-from .models.job_steps import JobStep as JobStepRow
+from ..models.enums import LogLevel
+from ..models.job_steps import JobStep as JobStepRow
+from ._job_steps_async import AsyncServiceJobSteps
+from ._logs_async import AsyncServiceJobLogs
 
-__all__ = [
-    "AsyncJobStepDB",
-    "AsyncJobStepsLike",
-    "AsyncJobsLike",
-    "AsyncLogsLike",
-    "AsyncRunningStep",
-]
+__all__ = ["AsyncRunningStep"]
 
 #: Longest error message sent to ``fail_job`` (the rest is cut, marked with "...").
 MAX_ERROR_MESSAGE = 4000
-
-
-class AsyncJobStepsLike(Protocol):
-    """The part of ``db.job_steps`` a step uses."""
-
-    async def start(
-        self, job_id: UUID, step_name: str, *, message: str | None = None
-    ) -> JobStepRow: ...
-
-    async def update(
-        self, job_id: UUID, step_name: str, progress: int, *, message: str | None = None
-    ) -> JobStepRow: ...
-
-    async def complete(
-        self,
-        job_id: UUID,
-        step_name: str,
-        *,
-        artifacts: JsonValue | None = None,
-        message: str | None = None,
-    ) -> JobStepRow: ...
-
-
-class AsyncJobsLike(Protocol):
-    """The part of ``db.jobs`` a step uses."""
-
-    async def fail(
-        self,
-        job_id: UUID,
-        error_code: str,
-        error_message: str,
-        *,
-        failed_step: str | None = None,
-    ) -> Job: ...
-
-
-class AsyncLogsLike(Protocol):
-    """The part of ``db.logs`` a step uses."""
-
-    async def append(
-        self,
-        job_id: UUID,
-        message: str,
-        *,
-        level: LogLevel = LogLevel.INFO,
-        step_name: str | None = None,
-        data: JsonValue | None = None,
-    ) -> int: ...
-
-
-class AsyncJobStepDB(Protocol):
-    """What a step needs of a client: the service client (``AsyncServiceDB``) has it."""
-
-    @property
-    def job_steps(self) -> AsyncJobStepsLike: ...
-
-    @property
-    def jobs(self) -> AsyncJobsLike: ...
-
-    @property
-    def logs(self) -> AsyncLogsLike: ...
 
 
 class _State(Enum):
@@ -152,14 +86,15 @@ def check_progress(pct: int) -> int:
 class AsyncRunningStep:
     """One step of a job as an async context manager (see the module docstring).
 
-    ``db`` is the service client (anything with ``job_steps``, ``jobs`` and ``logs`` like
-    it); ``min_interval`` the fewest seconds between two progress writes; ``clock`` a
-    monotonic clock in seconds (tests pass a fake one).
+    ``job_steps`` and ``logs`` are the service client's repositories the step writes
+    through (``db.jobs.step()`` passes them); ``min_interval`` the fewest seconds between
+    two progress writes; ``clock`` a monotonic clock in seconds (tests pass a fake one).
     """
 
     def __init__(
         self,
-        db: AsyncJobStepDB,
+        job_steps: AsyncServiceJobSteps,
+        logs: AsyncServiceJobLogs,
         job_id: UUID,
         step_name: str,
         *,
@@ -170,7 +105,8 @@ class AsyncRunningStep:
             raise ValueError("min_interval must be zero or more")
         if not step_name:
             raise ValueError("step_name is empty")
-        self._db = db
+        self._steps = job_steps
+        self._logs = logs
         self.job_id = job_id
         self.step_name = str(step_name)
         self.min_interval = min_interval
@@ -195,7 +131,7 @@ class AsyncRunningStep:
     async def __aenter__(self) -> Self:
         if self._state is not _State.NEW:
             raise RuntimeError(f"{self!r} was already entered: use a new step object")
-        await self._db.job_steps.start(self.job_id, self.step_name)
+        await self._steps.start(self.job_id, self.step_name)
         self._last_write = self._clock()
         self._state = _State.ACTIVE
         return self
@@ -211,18 +147,15 @@ class AsyncRunningStep:
         if exc is None:
             if state is _State.ACTIVE:
                 await self._flush()
-                await self._db.job_steps.complete(
+                await self._steps.complete(
                     self.job_id, self.step_name, artifacts=self.artifacts, message=self.message
                 )
             return
         if not isinstance(exc, Exception):
             return  # cancelled or interrupted: the step stays started (see the docstring)
         try:
-            await self._db.jobs.fail(
-                self.job_id,
-                error_code_of(exc),
-                error_message_of(exc),
-                failed_step=self.step_name,
+            await self._steps.fail(
+                self.job_id, self.step_name, error_code_of(exc), error_message_of(exc)
             )
         except Exception as recording:
             exc.add_note(
@@ -267,7 +200,7 @@ class AsyncRunningStep:
             self._pending = None  # nothing new to say
             return
         pct, message = pending
-        await self._db.job_steps.update(self.job_id, self.step_name, pct, message=message)
+        await self._steps.update(self.job_id, self.step_name, pct, message=message)
         self._written = pending
         self._pending = None
         self._last_write = self._clock()
@@ -282,7 +215,7 @@ class AsyncRunningStep:
         """Append a line to the job's log, tagged with this step; returns its id."""
         if self._state not in (_State.ACTIVE, _State.COMPLETED):
             raise RuntimeError(f"log() on {self!r}: only inside its 'async with' block")
-        return await self._db.logs.append(
+        return await self._logs.append(
             self.job_id, message, level=LogLevel(level), step_name=self.step_name, data=data
         )
 
@@ -298,7 +231,7 @@ class AsyncRunningStep:
         if message is not None:
             self.message = message
         await self._flush()
-        step = await self._db.job_steps.complete(
+        step = await self._steps.complete(
             self.job_id, self.step_name, artifacts=self.artifacts, message=self.message
         )
         self._state = _State.COMPLETED

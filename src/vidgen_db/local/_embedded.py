@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from ._errors import ConfigurationError
+from ._extras import require_extra
 
-__all__ = ["EmbeddedPostgres", "default_data_dir", "start_embedded"]
+__all__ = ["EmbeddedPostgres", "default_data_dir", "start_embedded", "temporary_embedded"]
 
 
 def default_data_dir() -> Path:
@@ -38,18 +42,30 @@ class EmbeddedPostgres:
 
 def start_embedded(data_dir: Path | None = None, *, keep_running: bool = False) -> EmbeddedPostgres:
     """Start (or attach to) an embedded PostgreSQL 16 server whose data lives in ``data_dir``."""
+    require_extra("embedded", "the embedded PostgreSQL (used when no database URL is given)")
     directory = data_dir or default_data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI).
         warnings.simplefilter("ignore")
-        try:
-            import pgserver
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ConfigurationError(
-                "no database given and the embedded server is not installed: pass "
-                "--database-url, set DATABASE_URL, or install the 'vidgen-db[embedded]' extra"
-            ) from exc
+        import pgserver
+
         mode = None if keep_running else "stop"
         server = pgserver.get_server(directory, cleanup_mode=mode)  # type: ignore[attr-defined]
     return EmbeddedPostgres(url=str(server.get_uri()), data_dir=directory, _server=server)
+
+
+@contextmanager
+def temporary_embedded() -> Iterator[EmbeddedPostgres]:
+    """An embedded server in a new temporary folder, stopped and deleted afterwards (tests,
+    benchmarks, a throwaway local stack)."""
+    # Not under another tool's data folder: the server's socket path must stay short.
+    folder = Path(tempfile.mkdtemp(prefix="vidgen-db-pg-"))
+    try:
+        server = start_embedded(folder)
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

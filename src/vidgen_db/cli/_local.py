@@ -1,15 +1,11 @@
-"""``vidgen-db serve`` and ``vidgen-db demo``: the local stack's commands.
-
-``_cli`` calls :func:`register` with its sub-parsers and the parent parser of the options
-every command shares (``--database-url``, ``--migrations-dir``).
-"""
+"""``vidgen-db serve`` and ``vidgen-db demo``: the local stack's commands."""
 
 from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
-from typing import Any
+
+from ._options import Parents, Subparsers, database_url, migrations_dir
 
 __all__ = ["register"]
 
@@ -31,55 +27,37 @@ def _port(text: str) -> int:
     return value
 
 
-def _has_option(parser: argparse.ArgumentParser, option: str) -> bool:
-    return any(option in action.option_strings for action in parser._actions)
-
-
-def _database_url(args: argparse.Namespace) -> str | None:
-    url = getattr(args, "database_url", None) or os.environ.get("DATABASE_URL")
-    return str(url) if url else None
-
-
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from ._serve import serve
+    from ..local import serve
 
-    migrations_dir = getattr(args, "migrations_dir", None)
     return serve(
         port=args.port,
-        database_url=_database_url(args),
+        database_url=database_url(args),
         migrate=not args.no_migrate,
         schemas=args.schemas,
         anon_role=args.anon_role or None,
         jwt_secret=args.jwt_secret or os.environ.get("VIDGEN_JWT_SECRET") or None,
-        migrations_dir=Path(migrations_dir) if migrations_dir else None,
+        migrations_dir=migrations_dir(args),
     )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from ._demo import run_demo
+    from ..local import run_demo
 
-    return run_demo(database_url=_database_url(args))
+    return run_demo(database_url=database_url(args))
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    common_parent: argparse.ArgumentParser,
-) -> None:
-    """Add the ``serve`` and ``demo`` sub-commands (handlers in ``args.handler``)."""
-    parents = [common_parent]
-    own_database_url = not _has_option(common_parent, "--database-url")
-
+def register(sub: Subparsers, parents: Parents) -> None:
+    """Add ``serve`` and ``demo``."""
     serve_help = "run the local stack: PostgreSQL + migrations + the Supabase-style REST API"
-    serve: Any = subparsers.add_parser(
+    serve = sub.add_parser(
         "serve",
         help=serve_help,
-        parents=parents,
+        parents=[parents.database, parents.migrations],
         description=serve_help + " on 127.0.0.1, until Ctrl-C. Prints the URL and the keys "
         "for supabase-py / supabase-js. Without --database-url (or DATABASE_URL) the data "
         "lives in the embedded PostgreSQL of the other commands.",
     )
-    if own_database_url:
-        serve.add_argument("--database-url", help="serve this PostgreSQL database")
     serve.add_argument("--port", type=_port, default=54321, help="port (default: 54321)")
     serve.add_argument(
         "--no-migrate",
@@ -105,14 +83,12 @@ def register(
     serve.set_defaults(handler=_cmd_serve)
 
     demo_help = "walk the product through the SDK on a throwaway local stack"
-    demo: Any = subparsers.add_parser(
+    demo = sub.add_parser(
         "demo",
         help=demo_help,
-        parents=parents,
+        parents=[parents.database],
         description=demo_help + " (a visitor's draft, sign-up, a project, a job through "
         "every stage, a failed job refunded, RLS refusing another user). With "
         "--database-url (a superuser URL) it runs in a throwaway database on that server.",
     )
-    if own_database_url:
-        demo.add_argument("--database-url", help="superuser URL of a PostgreSQL 15+ server")
     demo.set_defaults(handler=_cmd_demo)

@@ -32,10 +32,10 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any, Protocol
 from uuid import UUID
 
-from ._errors import RequestTimeoutError
+from .._errors import RequestTimeoutError
+from ..models import Job
+from ..models.enums import JobStatus
 from ._realtime import async_subscribe_job_updates
-from .models import Job
-from .models.enums import JobStatus
 
 __all__ = ["FINAL_STATUSES", "AsyncJobGetter", "AsyncSleeper", "watch_job"]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 __all__ = ["bootstrap_dir", "migrations_dir", "seed_file", "source_checkout_sql_dir", "sql_dir"]
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def source_checkout_sql_dir() -> Path | None:

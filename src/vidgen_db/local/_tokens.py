@@ -1,20 +1,19 @@
-"""HS256 keys and access tokens shaped like Supabase's, signed with a secret chosen at run time.
+"""Keys and access tokens shaped like Supabase's, signed (PyJWT) with a secret chosen at
+run time: the one place the local stack, the testing helpers and the tests sign tokens.
 
-Self-contained (no gateway import), so the live mode and the pytest plugin need only the
-base install.
+Needs only the base install (no gateway import), so the live mode and the pytest plugin
+work without the ``local`` extra.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import secrets
 import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
+
+import jwt
 
 __all__ = ["make_access_token", "make_api_key", "new_jwt_secret", "sign_jwt"]
 
@@ -27,16 +26,9 @@ def new_jwt_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def sign_jwt(claims: Mapping[str, Any], secret: str) -> str:
-    """Sign ``claims`` with HS256, as Supabase Auth does."""
-    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    payload = _b64(json.dumps(dict(claims), separators=(",", ":")).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64(signature)}"
+def sign_jwt(claims: Mapping[str, Any], secret: str, *, algorithm: str = "HS256") -> str:
+    """Sign ``claims`` with ``secret`` (HS256 by default, as Supabase Auth does)."""
+    return jwt.encode(dict(claims), secret, algorithm=algorithm)
 
 
 def make_api_key(role: str, secret: str, *, now: int | None = None) -> str:

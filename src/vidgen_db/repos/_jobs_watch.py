@@ -1,4 +1,4 @@
-# Generated from src/vidgen_db/_watch_async.py by tools/async_to_sync.py: do not edit.
+# Generated from src/vidgen_db/repos/_jobs_watch_async.py by tools/async_to_sync.py: do not edit.
 # Change the async source and run `python tools/async_to_sync.py`.
 """Watching a job until it is done: its states as they change, READY or FAILED last.
 
@@ -34,10 +34,10 @@ from collections.abc import Callable, Generator
 from typing import Any, Protocol
 from uuid import UUID
 
-from ._errors import RequestTimeoutError
+from .._errors import RequestTimeoutError
+from ..models import Job
+from ..models.enums import JobStatus
 from ._realtime import sync_subscribe_job_updates
-from .models import Job
-from .models.enums import JobStatus
 
 __all__ = ["FINAL_STATUSES", "JobGetter", "Sleeper", "watch_job"]
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ._errors import MigrationEditedError as MigrationEditedError
-from ._errors import MigrationError, MigrationFailedError
+from .._errors import MigrationEditedError as MigrationEditedError
+from .._errors import MigrationError, MigrationFailedError
 from ._resources import bootstrap_dir, migrations_dir
 from ._sqlsplit import normalize_statements, split_statements
 

@@ -1,4 +1,4 @@
-# Generated from src/vidgen_db/_worker_async.py by tools/async_to_sync.py: do not edit.
+# Generated from src/vidgen_db/repos/_jobs_step_async.py by tools/async_to_sync.py: do not edit.
 # Change the async source and run `python tools/async_to_sync.py`.
 """One step of a job, as the worker runs it: start, progress, logs, success or failure.
 
@@ -17,7 +17,7 @@ once if ``min_interval`` seconds have passed since the last write, otherwise it 
 (only the latest) and written by the next call that comes late enough, or on leaving the
 block, so the final value is never lost. Leaving normally writes the pending progress
 and completes the step (``complete_job_step``, with ``step.artifacts``). An exception
-fails the step and the job (``fail_job``: the credits are refunded in SQL) and is
+fails the step and the job (``job_steps.fail``: the credits are refunded in SQL) and is
 re-raised unchanged; if recording the failure fails too, that error is attached to the
 original (``__context__`` and a note), never raised instead of it.
 
@@ -39,84 +39,20 @@ import time
 from collections.abc import Callable
 from enum import Enum
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Self
 from uuid import UUID
 
 from pydantic import JsonValue
 
-from .models import Job
-from .models.enums import LogLevel
-from .models.job_steps import JobStep as JobStepRow
+from ..models.enums import LogLevel
+from ..models.job_steps import JobStep as JobStepRow
+from ._job_steps import ServiceJobSteps
+from ._logs import ServiceJobLogs
 
-__all__ = [
-    "JobStepDB",
-    "JobStepsLike",
-    "JobsLike",
-    "LogsLike",
-    "RunningStep",
-]
+__all__ = ["RunningStep"]
 
 #: Longest error message sent to ``fail_job`` (the rest is cut, marked with "...").
 MAX_ERROR_MESSAGE = 4000
-
-
-class JobStepsLike(Protocol):
-    """The part of ``db.job_steps`` a step uses."""
-
-    def start(self, job_id: UUID, step_name: str, *, message: str | None = None) -> JobStepRow: ...
-
-    def update(
-        self, job_id: UUID, step_name: str, progress: int, *, message: str | None = None
-    ) -> JobStepRow: ...
-
-    def complete(
-        self,
-        job_id: UUID,
-        step_name: str,
-        *,
-        artifacts: JsonValue | None = None,
-        message: str | None = None,
-    ) -> JobStepRow: ...
-
-
-class JobsLike(Protocol):
-    """The part of ``db.jobs`` a step uses."""
-
-    def fail(
-        self,
-        job_id: UUID,
-        error_code: str,
-        error_message: str,
-        *,
-        failed_step: str | None = None,
-    ) -> Job: ...
-
-
-class LogsLike(Protocol):
-    """The part of ``db.logs`` a step uses."""
-
-    def append(
-        self,
-        job_id: UUID,
-        message: str,
-        *,
-        level: LogLevel = LogLevel.INFO,
-        step_name: str | None = None,
-        data: JsonValue | None = None,
-    ) -> int: ...
-
-
-class JobStepDB(Protocol):
-    """What a step needs of a client: the service client (``ServiceDB``) has it."""
-
-    @property
-    def job_steps(self) -> JobStepsLike: ...
-
-    @property
-    def jobs(self) -> JobsLike: ...
-
-    @property
-    def logs(self) -> LogsLike: ...
 
 
 class _State(Enum):
@@ -152,14 +88,15 @@ def check_progress(pct: int) -> int:
 class RunningStep:
     """One step of a job as an async context manager (see the module docstring).
 
-    ``db`` is the service client (anything with ``job_steps``, ``jobs`` and ``logs`` like
-    it); ``min_interval`` the fewest seconds between two progress writes; ``clock`` a
-    monotonic clock in seconds (tests pass a fake one).
+    ``job_steps`` and ``logs`` are the service client's repositories the step writes
+    through (``db.jobs.step()`` passes them); ``min_interval`` the fewest seconds between
+    two progress writes; ``clock`` a monotonic clock in seconds (tests pass a fake one).
     """
 
     def __init__(
         self,
-        db: JobStepDB,
+        job_steps: ServiceJobSteps,
+        logs: ServiceJobLogs,
         job_id: UUID,
         step_name: str,
         *,
@@ -170,7 +107,8 @@ class RunningStep:
             raise ValueError("min_interval must be zero or more")
         if not step_name:
             raise ValueError("step_name is empty")
-        self._db = db
+        self._steps = job_steps
+        self._logs = logs
         self.job_id = job_id
         self.step_name = str(step_name)
         self.min_interval = min_interval
@@ -195,7 +133,7 @@ class RunningStep:
     def __enter__(self) -> Self:
         if self._state is not _State.NEW:
             raise RuntimeError(f"{self!r} was already entered: use a new step object")
-        self._db.job_steps.start(self.job_id, self.step_name)
+        self._steps.start(self.job_id, self.step_name)
         self._last_write = self._clock()
         self._state = _State.ACTIVE
         return self
@@ -211,19 +149,14 @@ class RunningStep:
         if exc is None:
             if state is _State.ACTIVE:
                 self._flush()
-                self._db.job_steps.complete(
+                self._steps.complete(
                     self.job_id, self.step_name, artifacts=self.artifacts, message=self.message
                 )
             return
         if not isinstance(exc, Exception):
             return  # cancelled or interrupted: the step stays started (see the docstring)
         try:
-            self._db.jobs.fail(
-                self.job_id,
-                error_code_of(exc),
-                error_message_of(exc),
-                failed_step=self.step_name,
-            )
+            self._steps.fail(self.job_id, self.step_name, error_code_of(exc), error_message_of(exc))
         except Exception as recording:
             exc.add_note(
                 f"vidgen_db: recording the failure of step {self.step_name} of job "
@@ -267,7 +200,7 @@ class RunningStep:
             self._pending = None  # nothing new to say
             return
         pct, message = pending
-        self._db.job_steps.update(self.job_id, self.step_name, pct, message=message)
+        self._steps.update(self.job_id, self.step_name, pct, message=message)
         self._written = pending
         self._pending = None
         self._last_write = self._clock()
@@ -282,7 +215,7 @@ class RunningStep:
         """Append a line to the job's log, tagged with this step; returns its id."""
         if self._state not in (_State.ACTIVE, _State.COMPLETED):
             raise RuntimeError(f"log() on {self!r}: only inside its 'with' block")
-        return self._db.logs.append(
+        return self._logs.append(
             self.job_id, message, level=LogLevel(level), step_name=self.step_name, data=data
         )
 
@@ -298,7 +231,7 @@ class RunningStep:
         if message is not None:
             self.message = message
         self._flush()
-        step = self._db.job_steps.complete(
+        step = self._steps.complete(
             self.job_id, self.step_name, artifacts=self.artifacts, message=self.message
         )
         self._state = _State.COMPLETED
