@@ -7,6 +7,10 @@ runs ruff, mypy --strict and pytest. Arguments after the options go to pytest.
     python3 scripts/test.py                      # everything, on an embedded PostgreSQL 16
     python3 scripts/test.py --database-url URL   # pytest against another server (superuser URL)
     python3 scripts/test.py --tests-only -k credits
+    python3 scripts/test.py --lowest-deps        # the tests on the lowest versions pyproject allows
+
+``--lowest-deps`` builds ./.venv-lowest with every direct dependency at its floor (uv's
+``--resolution lowest-direct``), so the floors in pyproject.toml are known to hold.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
+LOWEST_VENV = ROOT / ".venv-lowest"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 LINTED = ("src", "tests", "benchmarks", "scripts", "tools")
 
@@ -32,11 +37,29 @@ def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
         sys.exit(result.returncode)
 
 
+def lowest_deps_python(python: Path) -> Path:
+    """.venv-lowest's interpreter, with vidgen-db and every direct dependency at its floor."""
+    lowest_bin = LOWEST_VENV / BIN.name
+    uv = BIN / "uv"
+    if not (lowest_bin / "python").exists():
+        run(uv, "venv", "--quiet", "--python", python, LOWEST_VENV)
+    run(
+        uv, "pip", "install", "--quiet", "--python", lowest_bin / "python",
+        "--resolution", "lowest-direct", "-e", ".[dev]",
+    )  # fmt: skip
+    return lowest_bin / "python"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="superuser URL of the PostgreSQL to test on")
     parser.add_argument("--tests-only", action="store_true", help="skip ruff and mypy")
     parser.add_argument("--no-install", action="store_true", help="use .venv as it is")
+    parser.add_argument(
+        "--lowest-deps",
+        action="store_true",
+        help="run the tests in .venv-lowest, on the lowest dependency versions allowed",
+    )
     args, pytest_args = parser.parse_known_args()
 
     if not (BIN / "python").exists():
@@ -47,7 +70,9 @@ def main() -> None:
         run(
             python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[dev]"
         )
-    if not args.tests_only:
+    if args.lowest_deps:
+        python = lowest_deps_python(python)
+    elif not args.tests_only:
         run(python, "-m", "ruff", "check", *LINTED)
         run(python, "-m", "ruff", "format", "--check", *LINTED)
         run(python, "tools/async_to_sync.py", "--check")

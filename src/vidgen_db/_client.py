@@ -23,12 +23,13 @@ connection pool; close it with ``db.close()`` or ``with``.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack, overload
 from uuid import UUID
 
 import httpx
 from postgrest import SyncPostgrestClient
 
+from ._compat import POSTGREST_OPTIONS
 from ._errors import ConfigurationError
 from ._http import create_async_http_client
 from ._keys import KeyKind, classify_api_key, jwt_claims, require_access_token, require_key
@@ -43,7 +44,26 @@ from .repos._logs import JobLogs, ServiceJobLogs
 from .repos._profiles import Profiles, ServiceProfiles
 from .repos._projects import Projects
 
-__all__ = ["AnonDB", "ServiceDB", "UserDB", "VidgenDB"]
+__all__ = [
+    "AnonDB",
+    "ClientOptions",
+    "ServiceDB",
+    "UserDB",
+    "VidgenDB",
+]
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options every client factory takes."""
+
+    #: Timeouts and retries (default: ``ClientSettings()``, read from ``VIDGEN_DB_*``).
+    settings: ClientSettings
+    #: An HTTP client to use instead of the client's own pool (not closed by the client).
+    http_client: httpx.Client
+    #: The transport of the client's own pool (tests pass respx's or a fault injector).
+    transport: httpx.BaseTransport
+    #: A supabase-py Realtime client, for ``jobs.watch()``.
+    realtime: Any
 
 
 def _check_url(url: str) -> str:
@@ -83,32 +103,46 @@ class VidgenDB:
             f"{self._url}/rest/v1",
             headers={"apikey": api_key, "Authorization": f"Bearer {bearer}"},
             http_client=self._http,
-            retry_enabled=False,
+            **POSTGREST_OPTIONS,
         )
 
     # -- construction --------------------------------------------------------------------
 
     @classmethod
-    def service(cls, url: str, service_key: str, **options: Any) -> ServiceDB:
+    def service(cls, url: str, service_key: str, **options: Unpack[ClientOptions]) -> ServiceDB:
         """A client with the service role (RLS bypassed): the worker and scripts."""
         key = require_key(service_key, KeyKind.SERVICE, "service_key")
         return ServiceDB(url, key, key, **options)
 
     @classmethod
-    def for_user(cls, url: str, anon_key: str, access_token: str, **options: Any) -> UserDB:
+    def for_user(
+        cls, url: str, anon_key: str, access_token: str, **options: Unpack[ClientOptions]
+    ) -> UserDB:
         """A client acting as the signed-in user whose JWT is ``access_token`` (RLS applies)."""
         key = require_key(anon_key, KeyKind.ANON, "anon_key")
         token = require_access_token(access_token)
         return UserDB(url, key, token, **options)
 
     @classmethod
-    def anonymous(cls, url: str, anon_key: str, **options: Any) -> AnonDB:
+    def anonymous(cls, url: str, anon_key: str, **options: Unpack[ClientOptions]) -> AnonDB:
         """A client for visitors who have not signed up (drafts only)."""
         key = require_key(anon_key, KeyKind.ANON, "anon_key")
         return AnonDB(url, key, key, **options)
 
+    @overload
     @classmethod
-    def from_env(cls, *, access_token: str | None = None, **options: Any) -> VidgenDB:
+    def from_env(
+        cls, *, access_token: None = None, **options: Unpack[ClientOptions]
+    ) -> ServiceDB: ...
+
+    @overload
+    @classmethod
+    def from_env(cls, *, access_token: str, **options: Unpack[ClientOptions]) -> UserDB: ...
+
+    @classmethod
+    def from_env(
+        cls, *, access_token: str | None = None, **options: Unpack[ClientOptions]
+    ) -> ServiceDB | UserDB:
         """From ``SUPABASE_URL`` and, with ``access_token``, ``SUPABASE_ANON_KEY`` (a user
         client); without it, ``SUPABASE_SERVICE_ROLE_KEY`` (the service client)."""
         env = SupabaseSettings()
@@ -125,10 +159,22 @@ class VidgenDB:
             )
         return cls.service(env.url, env.service_role_key.get_secret_value(), **options)
 
+    @overload
     @classmethod
     def from_supabase(
-        cls, client: Any, *, access_token: str | None = None, **options: Any
-    ) -> VidgenDB:
+        cls, client: Any, *, access_token: None = None, **options: Unpack[ClientOptions]
+    ) -> ServiceDB | AnonDB: ...
+
+    @overload
+    @classmethod
+    def from_supabase(
+        cls, client: Any, *, access_token: str, **options: Unpack[ClientOptions]
+    ) -> UserDB: ...
+
+    @classmethod
+    def from_supabase(
+        cls, client: Any, *, access_token: str | None = None, **options: Unpack[ClientOptions]
+    ) -> ServiceDB | UserDB | AnonDB:
         """Wrap a supabase-py client the application already has: its URL and key are
         reused (with a pool of vidgen_db's own) and so is its Realtime client. A
         service-role key gives the service client; an anon key gives a user client for
@@ -191,7 +237,9 @@ class AnonDB(VidgenDB):
 
     role = "anon"
 
-    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+    def __init__(
+        self, url: str, api_key: str, bearer: str, **options: Unpack[ClientOptions]
+    ) -> None:
         super().__init__(url, api_key, bearer, **options)
         self.drafts = AnonDrafts(self._rest, None)
 
@@ -213,7 +261,9 @@ class UserDB(VidgenDB):
 
     role = "authenticated"
 
-    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+    def __init__(
+        self, url: str, api_key: str, bearer: str, **options: Unpack[ClientOptions]
+    ) -> None:
         super().__init__(url, api_key, bearer, **options)
         claims = jwt_claims(bearer) or {}
         self.user_id: UUID = UUID(str(claims.get("sub")))
@@ -238,7 +288,9 @@ class ServiceDB(VidgenDB):
 
     role = "service_role"
 
-    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+    def __init__(
+        self, url: str, api_key: str, bearer: str, **options: Unpack[ClientOptions]
+    ) -> None:
         super().__init__(url, api_key, bearer, **options)
         self.profiles = ServiceProfiles(self._rest, None)
         self.drafts = ServiceDrafts(self._rest, None)

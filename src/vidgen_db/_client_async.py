@@ -21,12 +21,13 @@ connection pool; close it with ``await db.aclose()`` or ``async with``.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack, overload
 from uuid import UUID
 
 import httpx
 from postgrest import AsyncPostgrestClient
 
+from ._compat import POSTGREST_OPTIONS
 from ._errors import ConfigurationError
 from ._http_async import create_async_http_client
 from ._keys import KeyKind, classify_api_key, jwt_claims, require_access_token, require_key
@@ -41,7 +42,26 @@ from .repos._logs_async import AsyncJobLogs, AsyncServiceJobLogs
 from .repos._profiles_async import AsyncProfiles, AsyncServiceProfiles
 from .repos._projects_async import AsyncProjects
 
-__all__ = ["AsyncAnonDB", "AsyncServiceDB", "AsyncUserDB", "AsyncVidgenDB"]
+__all__ = [
+    "AsyncAnonDB",
+    "AsyncClientOptions",
+    "AsyncServiceDB",
+    "AsyncUserDB",
+    "AsyncVidgenDB",
+]
+
+
+class AsyncClientOptions(TypedDict, total=False):
+    """The keyword options every client factory takes."""
+
+    #: Timeouts and retries (default: ``ClientSettings()``, read from ``VIDGEN_DB_*``).
+    settings: ClientSettings
+    #: An HTTP client to use instead of the client's own pool (not closed by the client).
+    http_client: httpx.AsyncClient
+    #: The transport of the client's own pool (tests pass respx's or a fault injector).
+    transport: httpx.AsyncBaseTransport
+    #: A supabase-py Realtime client, for ``jobs.watch()``.
+    realtime: Any
 
 
 def _check_url(url: str) -> str:
@@ -81,32 +101,52 @@ class AsyncVidgenDB:
             f"{self._url}/rest/v1",
             headers={"apikey": api_key, "Authorization": f"Bearer {bearer}"},
             http_client=self._http,
-            retry_enabled=False,
+            **POSTGREST_OPTIONS,
         )
 
     # -- construction --------------------------------------------------------------------
 
     @classmethod
-    def service(cls, url: str, service_key: str, **options: Any) -> AsyncServiceDB:
+    def service(
+        cls, url: str, service_key: str, **options: Unpack[AsyncClientOptions]
+    ) -> AsyncServiceDB:
         """A client with the service role (RLS bypassed): the worker and scripts."""
         key = require_key(service_key, KeyKind.SERVICE, "service_key")
         return AsyncServiceDB(url, key, key, **options)
 
     @classmethod
-    def for_user(cls, url: str, anon_key: str, access_token: str, **options: Any) -> AsyncUserDB:
+    def for_user(
+        cls, url: str, anon_key: str, access_token: str, **options: Unpack[AsyncClientOptions]
+    ) -> AsyncUserDB:
         """A client acting as the signed-in user whose JWT is ``access_token`` (RLS applies)."""
         key = require_key(anon_key, KeyKind.ANON, "anon_key")
         token = require_access_token(access_token)
         return AsyncUserDB(url, key, token, **options)
 
     @classmethod
-    def anonymous(cls, url: str, anon_key: str, **options: Any) -> AsyncAnonDB:
+    def anonymous(
+        cls, url: str, anon_key: str, **options: Unpack[AsyncClientOptions]
+    ) -> AsyncAnonDB:
         """A client for visitors who have not signed up (drafts only)."""
         key = require_key(anon_key, KeyKind.ANON, "anon_key")
         return AsyncAnonDB(url, key, key, **options)
 
+    @overload
     @classmethod
-    def from_env(cls, *, access_token: str | None = None, **options: Any) -> AsyncVidgenDB:
+    def from_env(
+        cls, *, access_token: None = None, **options: Unpack[AsyncClientOptions]
+    ) -> AsyncServiceDB: ...
+
+    @overload
+    @classmethod
+    def from_env(
+        cls, *, access_token: str, **options: Unpack[AsyncClientOptions]
+    ) -> AsyncUserDB: ...
+
+    @classmethod
+    def from_env(
+        cls, *, access_token: str | None = None, **options: Unpack[AsyncClientOptions]
+    ) -> AsyncServiceDB | AsyncUserDB:
         """From ``SUPABASE_URL`` and, with ``access_token``, ``SUPABASE_ANON_KEY`` (a user
         client); without it, ``SUPABASE_SERVICE_ROLE_KEY`` (the service client)."""
         env = SupabaseSettings()
@@ -123,10 +163,22 @@ class AsyncVidgenDB:
             )
         return cls.service(env.url, env.service_role_key.get_secret_value(), **options)
 
+    @overload
     @classmethod
     def from_supabase(
-        cls, client: Any, *, access_token: str | None = None, **options: Any
-    ) -> AsyncVidgenDB:
+        cls, client: Any, *, access_token: None = None, **options: Unpack[AsyncClientOptions]
+    ) -> AsyncServiceDB | AsyncAnonDB: ...
+
+    @overload
+    @classmethod
+    def from_supabase(
+        cls, client: Any, *, access_token: str, **options: Unpack[AsyncClientOptions]
+    ) -> AsyncUserDB: ...
+
+    @classmethod
+    def from_supabase(
+        cls, client: Any, *, access_token: str | None = None, **options: Unpack[AsyncClientOptions]
+    ) -> AsyncServiceDB | AsyncUserDB | AsyncAnonDB:
         """Wrap a supabase-py client the application already has: its URL and key are
         reused (with a pool of vidgen_db's own) and so is its Realtime client. A
         service-role key gives the service client; an anon key gives a user client for
@@ -189,7 +241,9 @@ class AsyncAnonDB(AsyncVidgenDB):
 
     role = "anon"
 
-    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+    def __init__(
+        self, url: str, api_key: str, bearer: str, **options: Unpack[AsyncClientOptions]
+    ) -> None:
         super().__init__(url, api_key, bearer, **options)
         self.drafts = AsyncAnonDrafts(self._rest, None)
 
@@ -211,7 +265,9 @@ class AsyncUserDB(AsyncVidgenDB):
 
     role = "authenticated"
 
-    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+    def __init__(
+        self, url: str, api_key: str, bearer: str, **options: Unpack[AsyncClientOptions]
+    ) -> None:
         super().__init__(url, api_key, bearer, **options)
         claims = jwt_claims(bearer) or {}
         self.user_id: UUID = UUID(str(claims.get("sub")))
@@ -236,7 +292,9 @@ class AsyncServiceDB(AsyncVidgenDB):
 
     role = "service_role"
 
-    def __init__(self, url: str, api_key: str, bearer: str, **options: Any) -> None:
+    def __init__(
+        self, url: str, api_key: str, bearer: str, **options: Unpack[AsyncClientOptions]
+    ) -> None:
         super().__init__(url, api_key, bearer, **options)
         self.profiles = AsyncServiceProfiles(self._rest, None)
         self.drafts = AsyncServiceDrafts(self._rest, None)

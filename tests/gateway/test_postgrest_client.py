@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -14,6 +15,9 @@ from postgrest.exceptions import APIError
 from vidgen_db.local.gateway import GatewayConfig, serve_in_thread
 
 from .conftest import APIKEY, USER_A, USER_B, MakeToken
+
+#: postgrest-py's major version (the lowest-dependencies run has 1.x).
+POSTGREST_MAJOR = int(importlib.metadata.version("postgrest").split(".")[0])
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +164,10 @@ async def test_async_client(async_user: AsyncPostgrestClient) -> None:
     await async_user.table("items").delete().eq("name", name).execute()
 
 
+@pytest.mark.skipif(
+    POSTGREST_MAJOR < 2,
+    reason="builder calls of postgrest-py 2 (strip_nulls, max_affected)",
+)
 def test_more_builder_calls(anon: SyncPostgrestClient, user: SyncPostgrestClient) -> None:
     res = anon.table("films").select("id", count="exact", head=True).execute()
     assert res.count == 5
