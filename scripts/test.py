@@ -2,7 +2,9 @@
 """Run vidgen_db's checks on a fresh machine with only Python installed.
 
 Creates ./.venv (if missing), installs the package with its development extras, then
-runs ruff, mypy --strict and pytest. Arguments after the options go to pytest.
+runs ruff, mypy --strict and pytest, then the frontend's TypeScript suite when node and npm
+are installed (typescript/run_e2e.py; it runs npm ci itself). Arguments after the options
+go to pytest.
 
     python3 scripts/test.py                      # everything, on an embedded PostgreSQL 16
     python3 scripts/test.py --database-url URL   # pytest against another server (superuser URL)
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -55,6 +58,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="superuser URL of the PostgreSQL to test on")
     parser.add_argument("--tests-only", action="store_true", help="skip ruff and mypy")
     parser.add_argument("--no-install", action="store_true", help="use .venv as it is")
+    parser.add_argument("--skip-typescript", action="store_true", help="skip the TypeScript suite")
     parser.add_argument(
         "--lowest-deps",
         action="store_true",
@@ -81,6 +85,20 @@ def main() -> None:
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
     run(python, "-m", "pytest", "-q", *pytest_args, env=env)
+    typescript_suite(python, env, skip=args.skip_typescript)
+
+
+def typescript_suite(python: Path, env: dict[str, str], *, skip: bool) -> None:
+    """The frontend's TypeScript suite (supabase-js against a local stack), if node is here."""
+    if skip:
+        print("SKIPPED: the TypeScript suite (--skip-typescript)", flush=True)
+    elif shutil.which("node") is None or shutil.which("npm") is None:
+        print(
+            "SKIPPED: the TypeScript suite (typescript/): node and npm are not installed",
+            flush=True,
+        )
+    else:
+        run(python, "typescript/run_e2e.py", env=env)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@ The migrations are applied to a throwaway database, its catalog is read
 :mod:`._checks`), every class is planned (:mod:`._plan`) and rendered as already
 formatted source (``_render_*``). ``--check`` compares instead of writing
 (:mod:`._manifest` names the drifted tables and columns).
+
+``vidgen-db gen typescript`` (:mod:`._typescript`) and ``vidgen-db gen docs`` read the same
+catalog, plus the details of :mod:`._details` (keys, indexes, policies, grants), into one
+file each (:mod:`._commands`).
 """
 
 from __future__ import annotations
@@ -18,13 +22,20 @@ import psycopg
 
 from ..migrate import Migrator, load_migrations, throwaway_database
 from ._catalog import Catalog, read_catalog
+from ._commands import generate_typescript_command
 from ._manifest import diff_manifests
 from ._plan import make_plan
 from ._pyfmt import HEADER
 from ._render_package import MANIFEST, render_all
 from ._render_rpc import plan_rpc
 
-__all__ = ["default_models_dir", "generate_files", "generate_models_command", "read_schema"]
+__all__ = [
+    "default_models_dir",
+    "generate_files",
+    "generate_models_command",
+    "generate_typescript_command",
+    "read_schema",
+]
 
 
 def default_models_dir() -> Path:
