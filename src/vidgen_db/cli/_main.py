@@ -34,14 +34,14 @@ import psycopg
 
 from .._errors import VidgenDBError
 from .._version import __version__
-from . import _credits, _gen, _jobs, _local, _migrations
+from . import _credits, _export, _gen, _jobs, _local, _migrations
 from ._options import Parents
 from ._output import one_line
 
 __all__ = ["build_parser", "main"]
 
 #: The command groups, in the order ``--help`` lists them.
-GROUPS = (_migrations, _gen, _local, _credits, _jobs)
+GROUPS = (_migrations, _gen, _export, _local, _credits, _jobs)
 
 
 def build_parser() -> argparse.ArgumentParser:

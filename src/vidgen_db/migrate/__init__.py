@@ -4,9 +4,11 @@ line; see docs/migrations.md).
 
 The SQL files ship inside the package (:func:`migrations_dir`); :class:`Migrator` applies
 them, reports their state and resets a local database; :func:`throwaway_database` makes a
-database for one use (tests, code generation, benchmarks).
+database for one use (tests, code generation, benchmarks); :func:`export_supabase_project`
+writes them out as a Supabase CLI project.
 """
 
+from ._export import SupabaseExport, export_supabase_project
 from ._resources import bootstrap_dir, migrations_dir, seed_file
 from ._runner import Migration, MigrationState, MigrationStatus, Migrator, load_migrations
 from ._sqlsplit import split_statements
@@ -17,7 +19,9 @@ __all__ = [
     "MigrationState",
     "MigrationStatus",
     "Migrator",
+    "SupabaseExport",
     "bootstrap_dir",
+    "export_supabase_project",
     "load_migrations",
     "migrations_dir",
     "seed_file",
