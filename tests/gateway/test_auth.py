@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 import pytest
 
@@ -57,7 +59,7 @@ async def test_request_gucs_and_transaction_mode(client: httpx.AsyncClient) -> N
 
 
 async def test_invalid_signature(client: httpx.AsyncClient) -> None:
-    token = sign_jwt({"role": "gw_user"}, "another-secret")
+    token = sign_jwt({"role": "gw_user"}, secrets.token_urlsafe(32))  # another secret
     r = await client.get("/rest/v1/films", headers=bearer(token))
     assert r.status_code == 401
     assert r.json() == {

@@ -53,8 +53,9 @@ def sign(claims: dict[str, Any], alg: str, kid: str | None = None) -> str:
     if kid:
         header["kid"] = kid
     signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
-    if alg == "RS256":
-        sig = RSA_KEY.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    if alg.startswith("RS"):
+        digest = hashes.SHA384() if alg == "RS384" else hashes.SHA256()
+        sig = RSA_KEY.sign(signing_input.encode(), padding.PKCS1v15(), digest)
     else:
         der = EC_KEY.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
         r, s = decode_dss_signature(der)
@@ -80,6 +81,38 @@ def test_wrong_kid_and_wrong_key_type() -> None:
     tampered = sign(claims, "RS256", "rsa-1")[:-4] + "AAAA"
     with pytest.raises(ApiError) as info:
         decode_jwt(tampered, JWKS)
+    assert info.value.message == "JWT cryptographic operation failed"
+
+
+def test_a_key_without_alg_serves_every_algorithm_of_its_type() -> None:
+    claims = {"role": "gw_user"}
+    assert decode_jwt(sign(claims, "RS384", "rsa-1"), JWKS)["role"] == "gw_user"
+    pinned = json.dumps({**RSA_JWK, "alg": "RS256"})
+    assert decode_jwt(sign(claims, "RS256"), pinned)["role"] == "gw_user"
+    with pytest.raises(ApiError) as info:
+        decode_jwt(sign(claims, "RS384"), pinned)
+    assert info.value.message == "No suitable key or wrong key type"
+
+
+def test_encryption_keys_and_other_kids_are_not_used() -> None:
+    claims = {"role": "gw_user"}
+    with pytest.raises(ApiError) as info:
+        decode_jwt(sign(claims, "ES256"), json.dumps({"keys": [{**EC_JWK, "use": "enc"}]}))
+    assert info.value.message == "No suitable key or wrong key type"
+    with pytest.raises(ApiError) as info:
+        decode_jwt(sign(claims, "ES256", "ec-2"), JWKS)
+    assert info.value.message == "No suitable key or wrong key type"
+
+
+def test_an_hmac_secret_as_a_jwk(jwt_secret: str) -> None:
+    from vidgen_db.local import sign_jwt
+
+    oct_jwk = {"kty": "oct", "kid": "hs-1", "k": b64(jwt_secret.encode())}
+    token = sign_jwt({"role": "gw_user"}, jwt_secret)
+    assert decode_jwt(token, json.dumps(oct_jwk))["role"] == "gw_user"
+    assert decode_jwt(token, json.dumps({"keys": [RSA_JWK, oct_jwk]}))["role"] == "gw_user"
+    with pytest.raises(ApiError) as info:
+        decode_jwt(token, json.dumps({**oct_jwk, "k": b64(b"x" * 32)}))
     assert info.value.message == "JWT cryptographic operation failed"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from vidgen_db.local import sign_jwt
@@ -17,12 +19,15 @@ def test_jwt_round_trip(jwt_secret: str) -> None:
     assert str(info.value) == "JWT not in audience"
 
 
+SECRET = secrets.token_urlsafe(32)
+
+
 def test_tampered_payload_is_rejected() -> None:
-    token = sign_jwt({"role": "gw_user"}, "s3cret")
+    token = sign_jwt({"role": "gw_user"}, SECRET)
     header, _payload, signature = token.split(".")
-    forged = sign_jwt({"role": "postgres"}, "s3cret").split(".")[1]
+    forged = sign_jwt({"role": "postgres"}, SECRET).split(".")[1]
     with pytest.raises(ApiError) as info:
-        decode_jwt(f"{header}.{forged}.{signature}", "s3cret")
+        decode_jwt(f"{header}.{forged}.{signature}", SECRET)
     assert info.value.code == "PGRST301"
     assert info.value.status == 401
 
@@ -34,14 +39,14 @@ def test_wrong_algorithm_is_rejected() -> None:
     header = base64.urlsafe_b64encode(json.dumps({"alg": "none"}).encode()).rstrip(b"=").decode()
     body = base64.urlsafe_b64encode(b'{"role":"x"}').rstrip(b"=").decode()
     with pytest.raises(ApiError) as info:
-        decode_jwt(f"{header}.{body}.", "s3cret")
+        decode_jwt(f"{header}.{body}.", SECRET)
     assert info.value.message == "Wrong or unsupported encoding algorithm"
 
 
 def test_nbf_and_iat_in_the_future() -> None:
-    token = sign_jwt({"nbf": 2000}, "k")
+    token = sign_jwt({"nbf": 2000}, SECRET)
     with pytest.raises(ApiError, match="JWT not yet valid"):
-        decode_jwt(token, "k", now=1000)
-    token = sign_jwt({"iat": 2000}, "k")
+        decode_jwt(token, SECRET, now=1000)
+    token = sign_jwt({"iat": 2000}, SECRET)
     with pytest.raises(ApiError, match="JWT issued at future"):
-        decode_jwt(token, "k", now=1000)
+        decode_jwt(token, SECRET, now=1000)

@@ -6,15 +6,8 @@ import pytest
 
 from vidgen_db.local.gateway import ApiError, GatewayConfig
 from vidgen_db.local.gateway._errors import pg_error_status
-from vidgen_db.local.gateway._query import (
-    EmbedItem,
-    Field,
-    JsonOp,
-    parse_filter,
-    parse_order,
-    parse_select,
-    split_key,
-)
+from vidgen_db.local.gateway._query import EmbedItem, Field, JsonOp, parse_select
+from vidgen_db.local.gateway._query_params import parse_filter, parse_order, split_key
 from vidgen_db.local.gateway._request import (
     compute_range,
     negotiate,

@@ -1,40 +1,33 @@
-"""HS256 JSON Web Tokens: signing (for tests and tools) and PostgREST-style verification."""
+"""JWT verification the way PostgREST does it, on PyJWT: its error codes, messages and
+claim rules (30 s clock skew, ``aud``), with the secret as PostgREST reads ``jwt-secret``.
+
+The secret is a plain HMAC secret, a JWK, or a JWK set (JSON). The token's ``alg`` picks the
+key type and its ``kid`` the key; asymmetric keys (RS*, ES*: Supabase's newer signing keys)
+need the ``cryptography`` package.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from ._errors import ApiError
-from ._jwk import ALGORITHMS, keys_from_secret, suitable, verify_signature
+import jwt
 
-__all__ = ["JWT_SKEW_SECONDS", "decode_jwt", "encode_jwt"]
+from ._errors import ApiError
+
+__all__ = ["ALGORITHMS", "JWT_SKEW_SECONDS", "decode_jwt"]
 
 JWT_SKEW_SECONDS = 30
 """Clock skew PostgREST tolerates on ``exp``, ``nbf`` and ``iat``."""
 
+ALGORITHMS = frozenset(f"{kind}{bits}" for kind in ("HS", "RS", "ES") for bits in (256, 384, 512))
+"""The algorithms PostgREST accepts (EdDSA is not supported)."""
 
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def encode_jwt(claims: Mapping[str, Any], secret: str) -> str:
-    """Sign ``claims`` with HS256."""
-    header = _b64encode(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    payload = _b64encode(json.dumps(dict(claims), separators=(",", ":")).encode())
-    signing_input = f"{header}.{payload}".encode("ascii")
-    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64encode(signature)}"
+_KTY = {"HS": "oct", "RS": "RSA", "ES": "EC"}
+_JWS = jwt.PyJWS()
 
 
 def _invalid_token(code: str, message: str, details: str | None = None) -> ApiError:
@@ -50,13 +43,72 @@ def _claims_error(message: str) -> ApiError:
     return _invalid_token("PGRST303", message)
 
 
+@lru_cache(maxsize=16)
+def _jwks(secret: str) -> tuple[dict[str, Any], ...] | None:
+    """The secret's JWKs when it is a JWK set or a single JWK (JSON); None for a plain secret."""
+    text = secret.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(value, dict) and isinstance(value.get("keys"), list):
+        return tuple(k for k in value["keys"] if isinstance(k, dict))
+    if isinstance(value, dict) and "kty" in value:
+        return (value,)
+    return None
+
+
+def _suitable(key: Mapping[str, Any], alg: str, kid: str | None) -> bool:
+    """Whether a JWK may verify a token signed with ``alg`` (and ``kid``, when given)."""
+    if key.get("kty") != _KTY[alg[:2]]:
+        return False
+    if key.get("alg") not in (None, alg) or key.get("use") not in (None, "sig"):
+        return False
+    return kid is None or key.get("kid") in (None, kid)
+
+
+@lru_cache(maxsize=64)
+def _keys(secret: str, alg: str, kid: str | None) -> tuple[jwt.PyJWK | str, ...]:
+    """The keys that may verify a token with this ``alg`` and ``kid`` (PyJWT key objects)."""
+    jwks = _jwks(secret)
+    if jwks is None:  # a plain secret: an HMAC key
+        return (secret,) if alg.startswith("HS") else ()
+    keys: list[jwt.PyJWK | str] = []
+    for data in jwks:
+        if not _suitable(data, alg, kid):
+            continue
+        try:
+            keys.append(jwt.PyJWK(data, algorithm=alg))
+        except jwt.exceptions.MissingCryptographyError as exc:  # pragma: no cover
+            raise RuntimeError(
+                f"{alg} JWTs need the 'cryptography' package; install it or use an HS256 secret"
+            ) from exc
+        except jwt.PyJWTError:  # unusable key material: skipped, as in a JWK set
+            continue
+    return tuple(keys)
+
+
+def _verified_payload(token: str, alg: str, keys: tuple[jwt.PyJWK | str, ...]) -> bytes:
+    """The payload of the token, once one of the keys verifies its signature."""
+    for key in keys:
+        try:
+            decoded = _JWS.decode_complete(token, key=key, algorithms=[alg])
+        except jwt.PyJWTError:
+            continue
+        payload: bytes = decoded["payload"]
+        return payload
+    raise _decode_error("JWT cryptographic operation failed")
+
+
 def _check_time_claims(claims: Mapping[str, Any], now: float) -> None:
-    for key, label in (("exp", "exp"), ("nbf", "nbf"), ("iat", "iat")):
+    for key in ("exp", "nbf", "iat"):
         value = claims.get(key)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _claims_error(f"The JWT '{label}' claim must be a number")
+            raise _claims_error(f"The JWT '{key}' claim must be a number")
         if key == "exp" and now > value + JWT_SKEW_SECONDS:
             raise _claims_error("JWT expired")
         if key == "nbf" and now < value - JWT_SKEW_SECONDS:
@@ -88,36 +140,27 @@ def decode_jwt(
     """
     if not token:
         raise _decode_error("Empty JWT is sent in Authorization header")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise _decode_error(f"Expected 3 parts in JWT; got {len(parts)}")
+    parts = token.count(".") + 1
+    if parts != 3:
+        raise _decode_error(f"Expected 3 parts in JWT; got {parts}")
     try:
-        header = json.loads(_b64decode(parts[0]))
-    except (ValueError, binascii.Error):
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
         raise _decode_error("JWT couldn't be decoded") from None
-    if not isinstance(header, dict):
-        raise _decode_error("JWT couldn't be decoded")
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ALGORITHMS:
         raise _decode_error(
             "Wrong or unsupported encoding algorithm", f"Unsupported algorithm {alg}"
         )
     kid = header.get("kid") if isinstance(header.get("kid"), str) else None
-    keys = [k for k in keys_from_secret(secret) if suitable(k, alg, kid)]
+    keys = _keys(secret, alg, kid)
     if not keys:
         raise _decode_error(
             "No suitable key or wrong key type", f"No key in the JWT secret can verify {alg}"
         )
     try:
-        signature = _b64decode(parts[2])
-    except (ValueError, binascii.Error):
-        raise _decode_error("JWT cryptographic operation failed") from None
-    signing_input = f"{parts[0]}.{parts[1]}".encode()
-    if not any(verify_signature(k, alg, signing_input, signature) for k in keys):
-        raise _decode_error("JWT cryptographic operation failed")
-    try:
-        claims = json.loads(_b64decode(parts[1]))
-    except (ValueError, binascii.Error):
+        claims = json.loads(_verified_payload(token, alg, keys))
+    except ValueError:
         raise _claims_error("Parsing claims failed") from None
     if not isinstance(claims, dict):
         raise _claims_error("Parsing claims failed")

@@ -11,19 +11,8 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from ._errors import ApiError
-from ._query import (
-    NodeParams,
-    SelectItem,
-    StarItem,
-    parse_columns,
-    parse_field,
-    parse_filter,
-    parse_logic,
-    parse_nonneg_int,
-    parse_order,
-    parse_select,
-    split_key,
-)
+from ._query import NodeParams, SelectItem, StarItem, parse_columns, parse_field, parse_select
+from ._query_params import parse_filter, parse_logic, parse_nonneg_int, parse_order, split_key
 
 __all__ = [
     "Media",

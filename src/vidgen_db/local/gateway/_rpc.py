@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 
 from ._errors import ApiError
-from ._query import parse_field, parse_filter
+from ._query import parse_field
+from ._query_params import parse_filter
 from ._schema_cache import Function, SchemaCache
 
 __all__ = ["RAW_BODY_TYPES", "find_function", "find_raw_function", "is_rpc_argument"]
