@@ -34,6 +34,18 @@ def _cmd_gen_typescript(args: argparse.Namespace) -> int:
         )
 
 
+def _cmd_gen_docs(args: argparse.Namespace) -> int:
+    from ..codegen import generate_docs_command
+
+    with open_database(args) as server_url:
+        return generate_docs_command(
+            server_url,
+            output=Path(args.out) if args.out else None,
+            migrations_dir=migrations_dir(args),
+            check=args.check,
+        )
+
+
 _THROWAWAY = (
     "Apply the migrations to a throwaway database (on the embedded PostgreSQL, or on the "
     "server of --database-url or DATABASE_URL: a superuser URL, as the database is created "
@@ -72,3 +84,19 @@ def register(sub: Subparsers, parents: Parents) -> None:
         "else ./database.ts)",
     )
     typescript.set_defaults(handler=_cmd_gen_typescript)
+
+    docs = targets.add_parser(
+        "docs",
+        parents=common,
+        help="write docs/schema.md (diagram and reference) from the migrations",
+        description=_THROWAWAY + "write the schema reference: a Mermaid diagram of the "
+        "tables and their foreign keys, each table's columns, constraints, indexes, "
+        "privileges and row level security policies, and the functions with who may call them.",
+    )
+    docs.add_argument("--check", action="store_true", help=_CHECK.format("file is"))
+    docs.add_argument(
+        "--out",
+        metavar="PATH",
+        help="file to write (default: docs/schema.md in a source checkout, else ./schema.md)",
+    )
+    docs.set_defaults(handler=_cmd_gen_docs)

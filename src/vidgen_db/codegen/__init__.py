@@ -22,7 +22,7 @@ import psycopg
 
 from ..migrate import Migrator, load_migrations, throwaway_database
 from ._catalog import Catalog, read_catalog
-from ._commands import generate_typescript_command
+from ._commands import generate_docs_command, generate_typescript_command
 from ._manifest import diff_manifests
 from ._plan import make_plan
 from ._pyfmt import HEADER
@@ -31,6 +31,7 @@ from ._render_rpc import plan_rpc
 
 __all__ = [
     "default_models_dir",
+    "generate_docs_command",
     "generate_files",
     "generate_models_command",
     "generate_typescript_command",
