@@ -21,14 +21,12 @@ import functools
 import os
 import statistics
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from benchlib import as_user, bench_database, paired_medians
+from benchlib import as_user, bench_database, paired_medians, run_clients
 
 CLIENTS = 16
 
@@ -115,44 +113,6 @@ def _prepare_reservations(
     return plan
 
 
-def _run_clients(
-    url: str,
-    seconds: float,
-    work: Callable[[int, psycopg.Connection[Any], int], None],
-    role: str | None = "service_role",
-) -> float:
-    """Throughput (calls per second) of CLIENTS threads calling ``work(client, conn, i)``."""
-    conns = [psycopg.connect(url, autocommit=True) for _ in range(CLIENTS)]
-    if role:
-        for c in conns:
-            c.execute(f"SET ROLE {role}")
-    counts = [0] * CLIENTS
-    barrier = threading.Barrier(CLIENTS + 1)
-    stop = threading.Event()
-
-    def client(index: int) -> None:
-        barrier.wait()
-        i = 0
-        while not stop.is_set():
-            work(index, conns[index], i)
-            i += 1
-        counts[index] = i
-
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    for c in conns:
-        c.close()
-    return sum(counts) / elapsed
-
-
 def bench_reservations(url: str, seconds: float, rounds: int) -> dict[str, float]:
     per_round = int(seconds * 2500)  # more jobs than a client can reserve in a round
     many = _prepare_reservations(url, CLIENTS, per_round * rounds)
@@ -207,11 +167,11 @@ def bench_reservations(url: str, seconds: float, rounds: int) -> dict[str, float
 
     results: dict[str, list[float]] = {"bare": [], "synthetic": [], "many": [], "one": []}
     for _ in range(rounds):
-        results["bare"].append(_run_clients(url, seconds, bare_work, role=None))
-        results["synthetic"].append(_run_clients(url, seconds, synthetic_work))
-        results["many"].append(_run_clients(url, seconds, many_work))
+        results["bare"].append(run_clients(url, CLIENTS, seconds, bare_work, role=None))
+        results["synthetic"].append(run_clients(url, CLIENTS, seconds, synthetic_work))
+        results["many"].append(run_clients(url, CLIENTS, seconds, many_work))
         offsets["many"] += per_round
-        results["one"].append(_run_clients(url, seconds, one_work))
+        results["one"].append(run_clients(url, CLIENTS, seconds, one_work))
         offsets["one"] += per_round * CLIENTS
     return {k: statistics.median(v) for k, v in results.items()}
 

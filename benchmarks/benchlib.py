@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -57,3 +58,43 @@ def as_user(
     with conn.transaction():
         conn.execute(PRELUDE, prelude_params(role, claims))
         conn.execute(sql, params).fetchall()
+
+
+def run_clients(
+    url: str,
+    clients: int,
+    seconds: float,
+    work: Callable[[int, psycopg.Connection[Any], int], None],
+    role: str | None = "service_role",
+) -> float:
+    """Throughput (calls per second) of ``clients`` threads, each on its own autocommit
+    connection (``SET ROLE role``), calling ``work(client, conn, i)`` for ``seconds``."""
+    conns = [psycopg.connect(url, autocommit=True) for _ in range(clients)]
+    if role:
+        for c in conns:
+            c.execute(f"SET ROLE {role}")
+    counts = [0] * clients
+    barrier = threading.Barrier(clients + 1)
+    stop = threading.Event()
+
+    def client(index: int) -> None:
+        barrier.wait()
+        i = 0
+        while not stop.is_set():
+            work(index, conns[index], i)
+            i += 1
+        counts[index] = i
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    for c in conns:
+        c.close()
+    return sum(counts) / elapsed

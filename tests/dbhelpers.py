@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -10,7 +9,10 @@ from typing import Any
 
 import psycopg
 
-SERVICE_CLAIMS = json.dumps({"role": "service_role"})
+from vidgen_db.local._postgrest import PRELUDE, prelude_params
+
+#: PostgREST's prelude for a request with the service role's key.
+SERVICE_PRELUDE = prelude_params("service_role", {"role": "service_role"})
 
 
 class Db:
@@ -80,10 +82,7 @@ class Db:
 
 def call_as_service(conn: psycopg.Connection[Any], sql: str, params: Any = None) -> Any:
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            "SELECT set_config('role', 'service_role', true), set_config('request.jwt.claims', %s, true)",
-            (SERVICE_CLAIMS,),
-        )
+        cur.execute(PRELUDE, SERVICE_PRELUDE)
         cur.execute(sql, params)
         row = cur.fetchone() if cur.description else None
         return row[0] if row else None

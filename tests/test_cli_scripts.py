@@ -320,6 +320,8 @@ def job_json(**overrides: Any) -> dict[str, Any]:
         "started_at": "2026-11-28T10:00:05+00:00",
         "finished_at": None,
         "credit_state": "reserved",
+        "attempt": 0,
+        "max_attempts": 3,
     }
     row.update(overrides)
     return row
@@ -389,6 +391,7 @@ def test_jobs_show(key: str, capsys: pytest.CaptureFixture[str]) -> None:
         "created   2026-11-28 10:00:00",
         "started   2026-11-28 10:00:05",
         "finished  -",
+        "attempt   0 of 3",
         "",
         "STEP       STATE      PROGRESS  STARTED              FINISHED             MESSAGE",
         "SCRIPTING  succeeded      100%  2026-11-28 10:00:05  2026-11-28 10:00:30  script ready",
@@ -476,3 +479,81 @@ def test_jobs_show_of_a_missing_job_exits_1(key: str, capsys: pytest.CaptureFixt
         code, out, err = run(capsys, "jobs", "show", str(JOB))
     assert code == 1 and out == ""
     assert err == f"error: unknown job {JOB}\n"
+
+
+def test_jobs_show_a_held_job(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    worker = uuid.UUID(int=77)
+    held = job_json(
+        worker_id=str(worker),
+        lease_token=9,
+        lease_expires_at="2026-11-28T10:02:00+00:00",
+        attempt=2,
+        cancel_requested_at="2026-11-28T10:01:00+00:00",
+    )
+    with respx.mock() as mock:
+        mock.get(f"{REST}/jobs").mock(return_value=httpx.Response(200, json=held))
+        mock.get(f"{REST}/job_steps").mock(return_value=httpx.Response(200, json=[]))
+        code, out, _ = run(capsys, "jobs", "show", str(JOB), "--logs", "0")
+    assert code == 0
+    assert "attempt       2 of 3" in out
+    assert f"worker        {worker} (lease until 2026-11-28 10:02:00)" in out
+    assert "cancel asked  2026-11-28 10:01:00" in out
+
+
+def test_jobs_cancel(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    failed = job_json(status="FAILED", credit_state="refunded", error_code="CANCELLED")
+    held = job_json(cancel_requested_at="2026-11-28T10:01:00+00:00")
+    with respx.mock() as mock:
+        route = mock.post(f"{REST}/rpc/cancel_job").mock(
+            side_effect=[httpx.Response(200, json=failed), httpx.Response(200, json=held)]
+        )
+        code, out, _ = run(capsys, "jobs", "cancel", str(JOB))
+        assert code == 0 and out.strip() == f"job {JOB}: FAILED (CANCELLED), 40 credits refunded"
+        code, out, _ = run(capsys, "jobs", "cancel", str(JOB))
+        assert code == 0 and "cancel requested" in out
+    assert json.loads(route.calls[0].request.content) == {"p_job_id": str(JOB)}
+
+
+def test_jobs_recover_and_stats(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    stats = {
+        "queued": 12,
+        "running": 3,
+        "cancelling": 1,
+        "expired_leases": 0,
+        "oldest_queued_at": "2026-11-28T10:00:00+00:00",
+        "oldest_queued_seconds": 42.4,
+        "workers_seen": 4,
+    }
+    with respx.mock() as mock:
+        mock.post(f"{REST}/rpc/recover_jobs").mock(
+            side_effect=[
+                httpx.Response(200, json=[{"job_id": str(JOB), "outcome": "requeued"}]),
+                httpx.Response(200, json=[]),
+            ]
+        )
+        mock.post(f"{REST}/rpc/job_queue_stats").mock(
+            return_value=httpx.Response(200, json=[stats])
+        )
+        code, out, _ = run(capsys, "jobs", "recover", "--limit", "5")
+        assert code == 0 and lines(out) == ["JOB" + " " * 35 + "OUTCOME", f"{JOB}  requeued"]
+        code, out, _ = run(capsys, "jobs", "recover")
+        assert code == 0 and out.strip() == "no expired leases"
+        code, out, _ = run(capsys, "jobs", "stats")
+    assert code == 0
+    assert lines(out) == [
+        "QUEUED  RUNNING  CANCELLING  EXPIRED LEASES  OLDEST QUEUED  WORKERS",
+        "    12        3           1               0           42 s        4",
+    ]
+
+
+def test_jobs_cancel_of_an_unknown_job_is_one_line(
+    key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with respx.mock() as mock:
+        mock.post(f"{REST}/rpc/cancel_job").mock(
+            return_value=httpx.Response(
+                400, json={"code": "VG002", "message": f"unknown job {JOB}"}
+            )
+        )
+        code, _, err = run(capsys, "jobs", "cancel", str(JOB))
+    assert code == 1 and err.strip() == f"error: [HTTP 400 VG002] unknown job {JOB}"

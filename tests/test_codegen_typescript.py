@@ -114,7 +114,7 @@ def test_the_committed_types_carry_the_schema() -> None:
     functions = {p.split(".")[2] for p in entries if p.startswith("public.Functions.")}
     # Only what anon or authenticated may execute: the service role's functions are not
     # the frontend's (grants read from the catalog).
-    assert functions == {"claim_draft_prompt", "get_credit_balance", "get_dashboard"}
+    assert functions == {"cancel_job", "claim_draft_prompt", "get_credit_balance", "get_dashboard"}
     assert entries["public.Functions.claim_draft_prompt.Returns"] == "string | null"
     assert entries["public.Functions.get_dashboard.Args.p_limit"] == "number (optional)"
     assert entries["public.Functions.get_dashboard.Returns"] == "{ … }[]"

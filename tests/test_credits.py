@@ -298,14 +298,19 @@ def test_deleting_a_project_keeps_its_ledger_and_deleting_a_user_removes_it(db: 
     user_id = db.new_user(30)
     job = db.new_job(user_id)
     assert db.service("SELECT public.reserve_credits(%s, %s, 10)", (user_id, job))
+    # A project whose job holds a reservation cannot be deleted (VG304) until it is refunded.
+    with pytest.raises(psycopg.Error) as refused:
+        db.conn.execute("DELETE FROM public.projects WHERE user_id = %s", (user_id,))
+    assert refused.value.sqlstate == "VG304"
+    assert db.service("SELECT public.refund_job_credits(%s)", (job,)) == 10
     db.conn.execute("DELETE FROM public.projects WHERE user_id = %s", (user_id,))
-    assert db.one("SELECT count(*) FROM public.credit_ledger WHERE user_id = %s", (user_id,)) == 3
+    assert db.one("SELECT count(*) FROM public.credit_ledger WHERE user_id = %s", (user_id,)) == 4
     assert (
         db.one(
             "SELECT count(*) FROM public.credit_ledger WHERE user_id = %s AND job_id IS NULL",
             (user_id,),
         )
-        == 3
+        == 4
     )
     db.conn.execute("DELETE FROM auth.users WHERE id = %s", (user_id,))
     assert db.one("SELECT count(*) FROM public.credit_ledger WHERE user_id = %s", (user_id,)) == 0

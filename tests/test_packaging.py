@@ -17,6 +17,7 @@ def test_public_api_is_pinned() -> None:
     assert sorted(vidgen_db.__all__) == sorted(
         [
             "APIError",
+            "ActiveJobError",
             "AnonDB",
             "AsyncAnonDB",
             "AsyncRunningStep",
@@ -34,6 +35,8 @@ def test_public_api_is_pinned() -> None:
             "ForeignKeyViolationError",
             "IllegalJobTransitionError",
             "InsufficientCreditsError",
+            "JobCancelledError",
+            "LeaseLostError",
             "MigrationEditedError",
             "MigrationError",
             "MigrationFailedError",
@@ -52,6 +55,7 @@ def test_public_api_is_pinned() -> None:
             "SupabaseSettings",
             "TransientError",
             "UniqueViolationError",
+            "UnknownWorkerError",
             "UserDB",
             "VidgenDB",
             "VidgenDBError",

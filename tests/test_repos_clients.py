@@ -107,6 +107,8 @@ def job_row(**overrides: Any) -> dict[str, Any]:
             "started_at": None,
             "finished_at": None,
             "credit_state": "reserved",
+            "attempt": 0,
+            "max_attempts": 3,
         },
         overrides,
     )
@@ -200,6 +202,32 @@ def dashboard_row(**overrides: Any) -> dict[str, Any]:
         },
         overrides,
     )
+
+
+WORKER = uuid.UUID("00000000-0000-4000-8000-0000000000ab")
+
+
+def worker_row(**overrides: Any) -> dict[str, Any]:
+    return _row(
+        {"id": str(WORKER), "name": "render-1", "started_at": AT, "last_seen_at": AT}, overrides
+    )
+
+
+class _AnyUUID:
+    """Equal to any UUID string: a request value the client chooses at random."""
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            uuid.UUID(str(other))
+        except ValueError:
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return "<any UUID>"
+
+
+ANY_UUID: Any = _AnyUUID()
 
 
 def pgrst_error(code: str, message: str, hint: str | None = None) -> dict[str, Any]:
@@ -387,6 +415,7 @@ RESOURCE_MODULES = [
     "test_repos_assets",
     "test_repos_logs",
     "test_repos_dashboard",
+    "test_repos_workers",
 ]
 
 #: What each client offers (at least): repository attribute -> public methods.
@@ -394,7 +423,7 @@ API: dict[Role, dict[str, set[str]]] = {
     "user": {
         "profiles": {"get_mine", "update_mine"},
         "drafts": {"save", "list", "get", "update", "delete", "claim"},
-        "jobs": {"get", "list"},
+        "jobs": {"get", "list", "cancel"},
         "job_steps": {"list"},
         "credits": {"balance", "history"},
         "assets": {"list", "get"},
@@ -404,8 +433,22 @@ API: dict[Role, dict[str, set[str]]] = {
     "service": {
         "profiles": {"get", "update", "find_by_stripe_customer"},
         "drafts": {"claim", "list", "delete_expired"},
-        "jobs": {"get", "list", "create", "queue", "advance", "finish", "fail"},
-        "job_steps": {"list", "start", "update", "complete"},
+        "jobs": {
+            "get",
+            "list",
+            "cancel",
+            "create",
+            "queue",
+            "advance",
+            "finish",
+            "fail",
+            "claim",
+            "heartbeat",
+            "release",
+            "recover",
+            "stats",
+        },
+        "job_steps": {"list", "start", "update", "complete", "fail"},
         "credits": {
             "balance",
             "history",
@@ -418,6 +461,7 @@ API: dict[Role, dict[str, set[str]]] = {
         },
         "assets": {"list", "get", "create", "delete"},
         "logs": {"list", "append", "append_many"},
+        "workers": {"register", "list"},
     },
     "anon": {"drafts": {"save"}},
 }
@@ -426,8 +470,19 @@ API: dict[Role, dict[str, set[str]]] = {
 SERVICE_ONLY = {
     "profiles": {"get", "update", "find_by_stripe_customer"},
     "drafts": {"delete_expired"},
-    "jobs": {"create", "queue", "advance", "finish", "fail"},
-    "job_steps": {"start", "update", "complete"},
+    "jobs": {
+        "create",
+        "queue",
+        "advance",
+        "finish",
+        "fail",
+        "claim",
+        "heartbeat",
+        "release",
+        "recover",
+        "stats",
+    },
+    "job_steps": {"start", "update", "complete", "fail"},
     "credits": {"reserve", "settle", "refund", "grant", "record_purchase", "expire"},
     "assets": {"create", "delete"},
     "logs": {"append", "append_many"},
@@ -470,6 +525,7 @@ def test_a_user_client_has_no_service_only_operations(factory: Callable[[Role], 
         for method in methods:
             assert not hasattr(getattr(db, name), method), f"user {name}.{method}"
     assert not hasattr(db.credits, "grant") and not hasattr(db.jobs, "finish")
+    assert not hasattr(db, "workers")
     service = factory("service")
     assert not hasattr(service, "dashboard")  # get_dashboard needs auth.uid()
     assert not hasattr(service.profiles, "get_mine")

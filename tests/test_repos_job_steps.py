@@ -20,7 +20,7 @@ from test_repos_clients import (
     pgrst_error,
     step_row,
 )
-from vidgen_db import BadRequestError, ConflictError
+from vidgen_db import BadRequestError, ConflictError, JobCancelledError, LeaseLostError
 from vidgen_db.models import CreditState, Job, JobStatus, JobStep, StepStatus
 
 STEPS = [
@@ -142,6 +142,58 @@ CASES = [
             and job.credit_state is CreditState.REFUNDED
             and job.failed_step == "VOICE_GEN"
         ),
+    ),
+    Case(
+        "job_steps.start",
+        "service",
+        lambda db: db.job_steps.start(JOB, "SCRIPTING", lease=41),
+        "POST",
+        "/rpc/start_job_step",
+        body={"p_job_id": str(JOB), "p_step_name": "SCRIPTING", "p_lease": 41},
+        status=400,
+        response=pgrst_error("VG302", f"lease 41 on job {JOB} is lost"),
+        raises=LeaseLostError,
+        label="stale-lease",
+    ),
+    Case(
+        "job_steps.update",
+        "service",
+        lambda db: db.job_steps.update(JOB, "SCRIPTING", 60, lease=41),
+        "POST",
+        "/rpc/update_job_step",
+        body={"p_job_id": str(JOB), "p_step_name": "SCRIPTING", "p_progress": 60, "p_lease": 41},
+        status=400,
+        response=pgrst_error("VG303", f"job {JOB} was cancelled by its owner"),
+        raises=JobCancelledError,
+        label="cancelled",
+    ),
+    Case(
+        "job_steps.complete",
+        "service",
+        lambda db: db.job_steps.complete(JOB, "SCRIPTING", lease=41),
+        "POST",
+        "/rpc/complete_job_step",
+        body={"p_job_id": str(JOB), "p_step_name": "SCRIPTING", "p_lease": 41},
+        response=step_row(state="succeeded", progress_pct=100, finished_at=AT),
+        check=lambda s: s.state is StepStatus.SUCCEEDED,
+        label="lease",
+    ),
+    Case(
+        "job_steps.fail",
+        "service",
+        lambda db: db.job_steps.fail(JOB, "SCRIPTING", "E", "m", lease=41),
+        "POST",
+        "/rpc/fail_job",
+        body={
+            "p_job_id": str(JOB),
+            "p_error_code": "E",
+            "p_error_message": "m",
+            "p_failed_step": "SCRIPTING",
+            "p_lease": 41,
+        },
+        response=job_row(status="FAILED", credit_state="refunded", error_code="CANCELLED"),
+        check=lambda job: job.error_code == "CANCELLED",
+        label="cancelled-job",
     ),
 ]
 

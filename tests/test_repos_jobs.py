@@ -1,4 +1,5 @@
-"""HTTP contract of db.jobs (user: read; service: create and the pipeline transitions)."""
+"""HTTP contract of db.jobs (user: read, cancel; service: create, the worker fleet's claims
+and leases, the pipeline transitions)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from repo_contract_tests import (
     test_sync,  # noqa: F401
 )
 from test_repos_clients import (
+    ANY_UUID,
     AT,
     JOB,
     KEYS,
@@ -25,6 +27,7 @@ from test_repos_clients import (
     REST,
     URL,
     USER,
+    WORKER,
     Case,
     Invalid,
     job_row,
@@ -36,11 +39,14 @@ from vidgen_db import (
     Cursor,
     IllegalJobTransitionError,
     InsufficientCreditsError,
+    JobCancelledError,
+    LeaseLostError,
     NotFoundError,
     PermissionDeniedError,
+    UnknownWorkerError,
     VidgenDB,
 )
-from vidgen_db.models import Job, JobInsert, JobStatus
+from vidgen_db.models import Job, JobInsert, JobQueueStatsRow, JobStatus, RecoverJobsRow
 from vidgen_db.models.enums import CreditState
 
 CURSOR = Cursor(datetime(2026, 11, 28, 9, 0, tzinfo=UTC), uuid.UUID(int=7))
@@ -307,9 +313,201 @@ CASES = [
         check=lambda e: e.code == "42501" and e.status_code == 403,
         label="denied",
     ),
+    *[
+        Case(
+            "jobs.cancel",
+            role,
+            lambda db: db.jobs.cancel(JOB),
+            "POST",
+            "/rpc/cancel_job",
+            body={"p_job_id": str(JOB)},
+            response=job_row(
+                status="FAILED", credit_state="refunded", error_code="CANCELLED", finished_at=AT
+            ),
+            check=lambda job: job.status is JobStatus.FAILED and job.error_code == "CANCELLED",
+        )
+        for role in ("user", "service")
+    ],
+    Case(
+        "jobs.cancel",
+        "user",
+        lambda db: db.jobs.cancel(JOB),
+        "POST",
+        "/rpc/cancel_job",
+        body={"p_job_id": str(JOB)},
+        status=400,
+        response=pgrst_error("VG002", f"unknown job {JOB}"),
+        raises=NotFoundError,
+        check=lambda e: e.code == "VG002",
+        label="another-users",
+    ),
+    Case(
+        "jobs.claim",
+        "service",
+        lambda db: db.jobs.claim(WORKER, limit=2, lease_seconds=60),
+        "POST",
+        "/rpc/claim_jobs",
+        # p_claim_id: chosen by the client, so a retried claim returns the same jobs.
+        body={
+            "p_worker_id": str(WORKER),
+            "p_limit": 2,
+            "p_lease_seconds": 60,
+            "p_claim_id": ANY_UUID,
+        },
+        response=[
+            job_row(worker_id=str(WORKER), lease_token=41, lease_expires_at=AT, attempt=1),
+            job_row(
+                id=str(PROJECT),
+                worker_id=str(WORKER),
+                lease_token=42,
+                lease_expires_at=AT,
+                attempt=1,
+            ),
+        ],
+        check=lambda jobs: (
+            [j.lease_token for j in jobs] == [41, 42] and jobs[0].worker_id == WORKER
+        ),
+    ),
+    Case(
+        "jobs.claim",
+        "service",
+        lambda db: db.jobs.claim(WORKER, max_running_per_user=5),
+        "POST",
+        "/rpc/claim_jobs",
+        body={
+            "p_worker_id": str(WORKER),
+            "p_limit": 1,
+            "p_lease_seconds": 120,
+            "p_claim_id": ANY_UUID,
+            "p_max_running_per_user": 5,
+        },
+        response=[],
+        check=lambda jobs: jobs == [],
+        label="empty-queue",
+    ),
+    Case(
+        "jobs.claim",
+        "service",
+        lambda db: db.jobs.claim(WORKER),
+        "POST",
+        "/rpc/claim_jobs",
+        body={
+            "p_worker_id": str(WORKER),
+            "p_limit": 1,
+            "p_lease_seconds": 120,
+            "p_claim_id": ANY_UUID,
+        },
+        status=400,
+        response=pgrst_error("VG301", f"unknown worker {WORKER}"),
+        raises=UnknownWorkerError,
+        label="unknown-worker",
+    ),
+    Case(
+        "jobs.heartbeat",
+        "service",
+        lambda db: db.jobs.heartbeat(JOB, 41),
+        "POST",
+        "/rpc/heartbeat_job",
+        body={"p_job_id": str(JOB), "p_lease": 41},
+        response=job_row(worker_id=str(WORKER), lease_token=41, lease_expires_at=AT),
+        check=lambda job: job.lease_token == 41,
+    ),
+    Case(
+        "jobs.heartbeat",
+        "service",
+        lambda db: db.jobs.heartbeat(JOB, 41),
+        "POST",
+        "/rpc/heartbeat_job",
+        body={"p_job_id": str(JOB), "p_lease": 41},
+        status=400,
+        response=pgrst_error("VG302", f"lease 41 on job {JOB} is lost"),
+        raises=LeaseLostError,
+        label="lost",
+    ),
+    Case(
+        "jobs.heartbeat",
+        "service",
+        lambda db: db.jobs.heartbeat(JOB, 41),
+        "POST",
+        "/rpc/heartbeat_job",
+        body={"p_job_id": str(JOB), "p_lease": 41},
+        status=400,
+        response=pgrst_error("VG303", f"job {JOB} was cancelled by its owner"),
+        raises=JobCancelledError,
+        label="cancelled",
+    ),
+    Case(
+        "jobs.release",
+        "service",
+        lambda db: db.jobs.release(JOB, 41),
+        "POST",
+        "/rpc/release_job",
+        body={"p_job_id": str(JOB), "p_lease": 41},
+        response=job_row(),
+        check=lambda job: job.status is JobStatus.QUEUED and job.worker_id is None,
+    ),
+    Case(
+        "jobs.recover",
+        "service",
+        lambda db: db.jobs.recover(limit=10),
+        "POST",
+        "/rpc/recover_jobs",
+        body={"p_limit": 10},
+        response=[{"job_id": str(JOB), "outcome": "requeued"}],
+        check=lambda rows: rows == [RecoverJobsRow(job_id=JOB, outcome="requeued")],
+    ),
+    Case(
+        "jobs.stats",
+        "service",
+        lambda db: db.jobs.stats(),
+        "POST",
+        "/rpc/job_queue_stats",
+        body={},
+        response=[
+            {
+                "queued": 4,
+                "running": 2,
+                "cancelling": 0,
+                "expired_leases": 1,
+                "oldest_queued_at": AT,
+                "oldest_queued_seconds": 12.5,
+                "workers_seen": 3,
+            }
+        ],
+        check=lambda s: isinstance(s, JobQueueStatsRow) and s.queued == 4 and s.workers_seen == 3,
+    ),
+    Case(
+        "jobs.finish",
+        "service",
+        lambda db: db.jobs.finish(JOB, "https://cdn.example.com/v.mp4", lease=41),
+        "POST",
+        "/rpc/finish_job",
+        body={"p_job_id": str(JOB), "p_output_url": "https://cdn.example.com/v.mp4", "p_lease": 41},
+        response=READY,
+        check=lambda job: job.status is JobStatus.READY,
+        label="lease",
+    ),
+    Case(
+        "jobs.fail",
+        "service",
+        lambda db: db.jobs.fail(JOB, "E", "m", lease=41),
+        "POST",
+        "/rpc/fail_job",
+        body={"p_job_id": str(JOB), "p_error_code": "E", "p_error_message": "m", "p_lease": 41},
+        status=400,
+        response=pgrst_error("VG302", f"lease 41 on job {JOB} is lost"),
+        raises=LeaseLostError,
+        label="stale-lease",
+    ),
 ]
 
 INVALID = [
+    Invalid("jobs.claim", "service", lambda db: db.jobs.claim(WORKER, limit=0), "limit"),
+    Invalid("jobs.claim", "service", lambda db: db.jobs.claim(WORKER, limit=101), "limit", "101"),
+    Invalid(
+        "jobs.claim", "service", lambda db: db.jobs.claim(WORKER, lease_seconds=0), "lease_seconds"
+    ),
+    Invalid("jobs.recover", "service", lambda db: db.jobs.recover(limit=0), "limit"),
     Invalid("jobs.list", "user", lambda db: db.jobs.list(limit=0), "limit"),
     Invalid("jobs.list", "user", lambda db: db.jobs.list(status="DONE"), "JobStatus", "status"),
     Invalid("jobs.queue", "service", lambda db: db.jobs.queue(JOB, 0), "credits"),

@@ -25,6 +25,7 @@ ASSET = uuid.UUID("00000000-0000-4000-8000-0000000000f6")
 DRAFT = uuid.UUID("00000000-0000-4000-8000-0000000000a7")
 VISITOR_DRAFT = uuid.UUID("00000000-0000-4000-8000-0000000000b8")
 VISITOR_TOKEN = "visitor-session-token-0123456789"
+WORKER = uuid.UUID("00000000-0000-4000-8000-0000000000c9")
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,7 @@ def conn(make_database: MakeDatabase, migrated_template: str) -> Iterator[psycop
             "(%s, %s, NULL, 'visitor draft')",
             (DRAFT, OWNER, VISITOR_DRAFT, VISITOR_TOKEN),
         )
+        c.execute("INSERT INTO public.workers (id, name) VALUES (%s, 'worker-1')", (WORKER,))
         yield c
 
 
@@ -180,6 +182,12 @@ OPS: dict[str, dict[str, tuple[str, str | None]]] = {
         ),
         "delete": ("DELETE FROM public.draft_prompts WHERE id = %(draft)s", None),
     },
+    "workers": {
+        "select": ("SELECT id FROM public.workers WHERE id = %(worker)s", None),
+        "insert": ("INSERT INTO public.workers (id, name) VALUES (gen_random_uuid(), 'x')", None),
+        "update": ("UPDATE public.workers SET name = 'pwned' WHERE id = %(worker)s", None),
+        "delete": ("DELETE FROM public.workers WHERE id = %(worker)s", None),
+    },
 }
 
 OK, B = "ok", "blocked"
@@ -220,6 +228,13 @@ EXPECTED: dict[str, dict[str, dict[str, str]]] = {
         "delete": {"anon": B, "other": B, "owner": B, "service": B},
     },
     "draft_prompts": OWNER_WRITES,
+    "workers": {
+        "select": {"anon": B, "other": B, "owner": B, "service": OK},
+        # Only register_worker and claim_jobs write workers.
+        "insert": {"anon": B, "other": B, "owner": B, "service": B},
+        "update": {"anon": B, "other": B, "owner": B, "service": B},
+        "delete": {"anon": B, "other": B, "owner": B, "service": B},
+    },
 }
 
 MATRIX = [(table, op, actor) for table, ops in EXPECTED.items() for op in ops for actor in ACTORS]
@@ -237,6 +252,7 @@ def test_table_access_matrix(
         "step": STEP,
         "asset": ASSET,
         "draft": DRAFT,
+        "worker": WORKER,
         "ledger": _ledger_id(conn),
         "log": _log_id(conn),
     }
@@ -394,7 +410,12 @@ def test_functions_callable_by_users_are_exactly_these(conn: psycopg.Connection[
         "WHERE n.nspname = 'public' AND has_function_privilege('authenticated', p.oid, 'EXECUTE') "
         "ORDER BY 1"
     ).fetchall()
-    assert [r[0] for r in rows] == ["claim_draft_prompt", "get_credit_balance", "get_dashboard"]
+    assert [r[0] for r in rows] == [
+        "cancel_job",
+        "claim_draft_prompt",
+        "get_credit_balance",
+        "get_dashboard",
+    ]
 
 
 def _service_only_functions(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
@@ -429,6 +450,13 @@ def test_service_only_functions_exist(conn: psycopg.Connection[Any]) -> None:
         "finish_job",
         "fail_job",
         "append_job_log",
+        "register_worker",
+        "claim_jobs",
+        "heartbeat_job",
+        "release_job",
+        "recover_jobs",
+        "job_queue_stats",
+        "add_job_asset",
     } <= names
 
 

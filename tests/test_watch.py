@@ -40,6 +40,8 @@ def job(status: str, progress: int | None = 0, message: str | None = None) -> Jo
         status_message=message,
         created_at=NOW,
         credit_state=CreditState.RESERVED,
+        attempt=0,
+        max_attempts=3,
     )
 
 

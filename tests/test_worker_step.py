@@ -21,6 +21,8 @@ from vidgen_db import (
     AsyncRunningStep,
     AsyncVidgenDB,
     IllegalJobTransitionError,
+    JobCancelledError,
+    LeaseLostError,
     RunningStep,
     VidgenDB,
 )
@@ -63,6 +65,8 @@ def job_row(status: JobStatus = JobStatus.FAILED) -> Job:
         status=status,
         created_at=NOW,
         credit_state=CreditState.REFUNDED,
+        attempt=0,
+        max_attempts=3,
     )
 
 
@@ -90,13 +94,24 @@ class AsyncFakeJobSteps:
         self.rec = rec
 
     async def start(
-        self, job_id: UUID, step_name: str, *, message: str | None = None
+        self,
+        job_id: UUID,
+        step_name: str,
+        *,
+        message: str | None = None,
+        lease: int | None = None,
     ) -> JobStepRow:
         self.rec.calls.append(("start", job_id, step_name, message))
         return step_row(step_name)
 
     async def update(
-        self, job_id: UUID, step_name: str, progress: int, *, message: str | None = None
+        self,
+        job_id: UUID,
+        step_name: str,
+        progress: int,
+        *,
+        message: str | None = None,
+        lease: int | None = None,
     ) -> JobStepRow:
         if self.rec.update_error is not None:
             raise self.rec.update_error
@@ -110,13 +125,22 @@ class AsyncFakeJobSteps:
         *,
         artifacts: JsonValue | None = None,
         message: str | None = None,
+        lease: int | None = None,
     ) -> JobStepRow:
         if self.rec.complete_error is not None:
             raise self.rec.complete_error
         self.rec.calls.append(("complete", job_id, step_name, artifacts, message))
         return step_row(step_name, StepStatus.SUCCEEDED, 100)
 
-    async def fail(self, job_id: UUID, step_name: str, error_code: str, error_message: str) -> Job:
+    async def fail(
+        self,
+        job_id: UUID,
+        step_name: str,
+        error_code: str,
+        error_message: str,
+        *,
+        lease: int | None = None,
+    ) -> Job:
         self.rec.calls.append(("fail", job_id, error_code, error_message, step_name))
         if self.rec.fail_error is not None:
             raise self.rec.fail_error
@@ -135,6 +159,7 @@ class AsyncFakeLogs:
         level: LogLevel = LogLevel.INFO,
         step_name: str | None = None,
         data: JsonValue | None = None,
+        lease: int | None = None,
     ) -> int:
         self.rec.calls.append(("log", job_id, message, level, step_name, data))
         return len(self.rec.calls)
@@ -154,12 +179,20 @@ class FakeJobSteps:
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
 
-    def start(self, job_id: UUID, step_name: str, *, message: str | None = None) -> JobStepRow:
+    def start(
+        self, job_id: UUID, step_name: str, *, message: str | None = None, lease: int | None = None
+    ) -> JobStepRow:
         self.rec.calls.append(("start", job_id, step_name, message))
         return step_row(step_name)
 
     def update(
-        self, job_id: UUID, step_name: str, progress: int, *, message: str | None = None
+        self,
+        job_id: UUID,
+        step_name: str,
+        progress: int,
+        *,
+        message: str | None = None,
+        lease: int | None = None,
     ) -> JobStepRow:
         self.rec.calls.append(("update", job_id, step_name, progress, message))
         return step_row(step_name, pct=progress)
@@ -171,11 +204,20 @@ class FakeJobSteps:
         *,
         artifacts: JsonValue | None = None,
         message: str | None = None,
+        lease: int | None = None,
     ) -> JobStepRow:
         self.rec.calls.append(("complete", job_id, step_name, artifacts, message))
         return step_row(step_name, StepStatus.SUCCEEDED, 100)
 
-    def fail(self, job_id: UUID, step_name: str, error_code: str, error_message: str) -> Job:
+    def fail(
+        self,
+        job_id: UUID,
+        step_name: str,
+        error_code: str,
+        error_message: str,
+        *,
+        lease: int | None = None,
+    ) -> Job:
         self.rec.calls.append(("fail", job_id, error_code, error_message, step_name))
         if self.rec.fail_error is not None:
             raise self.rec.fail_error
@@ -194,6 +236,7 @@ class FakeLogs:
         level: LogLevel = LogLevel.INFO,
         step_name: str | None = None,
         data: JsonValue | None = None,
+        lease: int | None = None,
     ) -> int:
         self.rec.calls.append(("log", job_id, message, level, step_name, data))
         return len(self.rec.calls)
@@ -593,3 +636,52 @@ async def test_an_http_error_while_recording_is_attached() -> None:
                     raise RenderError("boom")
     assert isinstance(info.value.__context__, IllegalJobTransitionError)
     assert any("VG201" in note for note in info.value.__notes__)
+
+
+# -- under a claim: every write carries the lease ------------------------------------------
+
+
+async def test_every_write_of_a_claimed_step_carries_its_lease() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        routes = mock_step_functions(mock)
+        async with AsyncVidgenDB.service(URL, service_key()) as db:
+            async with db.jobs.step(JOB, "SCRIPTING", min_interval=0, lease=41) as step:
+                await step.progress(50)
+                await step.log("half way")
+            with pytest.raises(RenderError):
+                async with db.jobs.step(JOB, "RENDERING", lease=41):
+                    raise RenderError("boom")
+    for name in ("start", "update", "log", "complete", "fail"):
+        assert all(json.loads(c.request.content)["p_lease"] == 41 for c in routes[name].calls), name
+
+
+async def test_a_lost_lease_leaves_the_job_alone() -> None:
+    lost = {"code": "VG302", "message": f"lease 41 on job {JOB} is lost", "hint": None}
+    with respx.mock(assert_all_called=False) as mock:
+        routes = mock_step_functions(mock)
+        routes["update"].mock(return_value=httpx.Response(400, json=lost))
+        async with AsyncVidgenDB.service(URL, service_key()) as db:
+            with pytest.raises(LeaseLostError):
+                async with db.jobs.step(JOB, "SCRIPTING", min_interval=0, lease=41) as step:
+                    await step.progress(50)
+    assert not routes["fail"].called and not routes["complete"].called
+
+
+def test_a_cancelled_job_is_recorded_as_failed_with_the_lease() -> None:
+    cancelled = {"code": "VG303", "message": f"job {JOB} was cancelled", "hint": None}
+    with respx.mock(assert_all_called=False) as mock:
+        routes = mock_step_functions(mock)
+        routes["log"].mock(return_value=httpx.Response(400, json=cancelled))
+        with (
+            VidgenDB.service(URL, service_key()) as db,
+            pytest.raises(JobCancelledError),
+            db.jobs.step(JOB, "VOICE_GEN", lease=41) as step,
+        ):
+            step.log("voicing")
+    assert body(routes["fail"]) == {
+        "p_job_id": str(JOB),
+        "p_error_code": "JobCancelledError",
+        "p_error_message": f"[HTTP 400 VG303] job {JOB} was cancelled",
+        "p_failed_step": "VOICE_GEN",
+        "p_lease": 41,
+    }

@@ -43,6 +43,8 @@ SPECIAL = {
     "anext": "next",
     "asyncio.sleep": "time.sleep",
     "asyncio.get_running_loop().time": "time.monotonic",
+    # The worker runner's concurrency: asyncio tasks in async code, threads in sync code.
+    "_aio": "_threads",
 }
 
 _RULES: list[tuple[re.Pattern[str], str]] = [
@@ -50,6 +52,8 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\basync with\b"), "with"),
     (re.compile(r"\basync for\b"), "for"),
     (re.compile(r"\bawait\s+"), ""),
+    # What is awaited in async code is the value itself in sync code.
+    (re.compile(r"\bAwaitable\[((?:[^\[\]]|\[[^\[\]]*\])*)\]"), r"\1"),
     *((re.compile(rf"(?<!\w){re.escape(old)}\b"), new) for old, new in SPECIAL.items()),
     (re.compile(r"\bimport asyncio\b"), "import time"),
     (re.compile(r"\bAsync([A-Z]\w*)"), r"\1"),

@@ -8,6 +8,7 @@ Errors: one tree rooted at :class:`VidgenDBError` (see ``vidgen_db._errors``).
 from ._client import AnonDB, ServiceDB, UserDB, VidgenDB
 from ._client_async import AsyncAnonDB, AsyncServiceDB, AsyncUserDB, AsyncVidgenDB
 from ._errors import (
+    ActiveJobError,
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -18,6 +19,8 @@ from ._errors import (
     ForeignKeyViolationError,
     IllegalJobTransitionError,
     InsufficientCreditsError,
+    JobCancelledError,
+    LeaseLostError,
     MigrationEditedError,
     MigrationError,
     MigrationFailedError,
@@ -31,6 +34,7 @@ from ._errors import (
     ServiceUnavailableError,
     TransientError,
     UniqueViolationError,
+    UnknownWorkerError,
     VidgenDBError,
 )
 from ._retry import RetryPolicy, retry_options
@@ -42,6 +46,7 @@ from .repos._jobs_step_async import AsyncRunningStep
 
 __all__ = [
     "APIError",
+    "ActiveJobError",
     "AnonDB",
     "AsyncAnonDB",
     "AsyncRunningStep",
@@ -59,6 +64,8 @@ __all__ = [
     "ForeignKeyViolationError",
     "IllegalJobTransitionError",
     "InsufficientCreditsError",
+    "JobCancelledError",
+    "LeaseLostError",
     "MigrationEditedError",
     "MigrationError",
     "MigrationFailedError",
@@ -77,6 +84,7 @@ __all__ = [
     "SupabaseSettings",
     "TransientError",
     "UniqueViolationError",
+    "UnknownWorkerError",
     "UserDB",
     "VidgenDB",
     "VidgenDBError",

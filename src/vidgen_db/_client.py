@@ -43,6 +43,7 @@ from .repos._jobs import Jobs, ServiceJobs
 from .repos._logs import JobLogs, ServiceJobLogs
 from .repos._profiles import Profiles, ServiceProfiles
 from .repos._projects import Projects
+from .repos._workers import ServiceWorkers
 
 __all__ = [
     "AnonDB",
@@ -302,3 +303,4 @@ class ServiceDB(VidgenDB):
         )
         self.credits = ServiceCredits(self._rest, None)
         self.assets = ServiceAssets(self._rest, None)
+        self.workers = ServiceWorkers(self._rest, None)

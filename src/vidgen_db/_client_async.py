@@ -41,6 +41,7 @@ from .repos._jobs_async import AsyncJobs, AsyncServiceJobs
 from .repos._logs_async import AsyncJobLogs, AsyncServiceJobLogs
 from .repos._profiles_async import AsyncProfiles, AsyncServiceProfiles
 from .repos._projects_async import AsyncProjects
+from .repos._workers_async import AsyncServiceWorkers
 
 __all__ = [
     "AsyncAnonDB",
@@ -306,3 +307,4 @@ class AsyncServiceDB(AsyncVidgenDB):
         )
         self.credits = AsyncServiceCredits(self._rest, None)
         self.assets = AsyncServiceAssets(self._rest, None)
+        self.workers = AsyncServiceWorkers(self._rest, None)

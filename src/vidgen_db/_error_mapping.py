@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from ._errors import (
+    ActiveJobError,
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -18,6 +19,8 @@ from ._errors import (
     ForeignKeyViolationError,
     IllegalJobTransitionError,
     InsufficientCreditsError,
+    JobCancelledError,
+    LeaseLostError,
     NetworkError,
     NotFoundError,
     PermissionDeniedError,
@@ -26,6 +29,7 @@ from ._errors import (
     ServerError,
     ServiceUnavailableError,
     UniqueViolationError,
+    UnknownWorkerError,
 )
 from ._keys import redact_secrets
 
@@ -62,6 +66,10 @@ _BY_CODE: dict[str, type[APIError]] = {
     "VG201": IllegalJobTransitionError,
     "VG202": BadRequestError,
     "VG203": ConflictError,
+    "VG301": UnknownWorkerError,
+    "VG302": LeaseLostError,
+    "VG303": JobCancelledError,
+    "VG304": ActiveJobError,
 }
 
 _BY_STATUS: dict[int, type[APIError]] = {

@@ -14,11 +14,15 @@ Every error the SDK raises derives from one root, so callers can catch it in one
           ├── AuthenticationError      401: missing, invalid or expired JWT
           ├── PermissionDeniedError    403: RLS or grants (42501)
           ├── NotFoundError            404: no such row, user, job, table or function
+          │    └── UnknownWorkerError          VG301: a worker that never registered
           ├── ConflictError            409
           │    ├── UniqueViolationError        23505
           │    ├── ForeignKeyViolationError    23503
           │    ├── CreditStateError            the job's credits are not in a state for this
-          │    └── IllegalJobTransitionError   a job status move the pipeline forbids
+          │    ├── IllegalJobTransitionError   a job status move the pipeline forbids
+          │    ├── LeaseLostError              VG302: the worker no longer holds the job
+          │    ├── JobCancelledError           VG303: the job's owner cancelled it
+          │    └── ActiveJobError              VG304: a project or job with an active job
           ├── InsufficientCreditsError the balance is too low
           ├── ServerError              500 and other unexpected statuses
           └── TransientError           worth retrying (vidgen_db retries these itself when safe)
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 __all__ = [
     "APIError",
+    "ActiveJobError",
     "AuthenticationError",
     "BadRequestError",
     "CheckViolationError",
@@ -45,6 +50,8 @@ __all__ = [
     "ForeignKeyViolationError",
     "IllegalJobTransitionError",
     "InsufficientCreditsError",
+    "JobCancelledError",
+    "LeaseLostError",
     "MigrationEditedError",
     "MigrationError",
     "MigrationFailedError",
@@ -58,6 +65,7 @@ __all__ = [
     "ServiceUnavailableError",
     "TransientError",
     "UniqueViolationError",
+    "UnknownWorkerError",
     "VidgenDBError",
 ]
 
@@ -193,6 +201,26 @@ class CreditStateError(ConflictError):
 
 class IllegalJobTransitionError(ConflictError):
     """A job status move the pipeline forbids (VG201)."""
+
+
+class UnknownWorkerError(NotFoundError):
+    """A worker claimed jobs without registering first (VG301)."""
+
+
+class LeaseLostError(ConflictError):
+    """The worker's lease on the job is gone (VG302): it expired and the job was
+    recovered, or another worker holds it now. Stop working on the job; nothing was
+    changed."""
+
+
+class JobCancelledError(ConflictError):
+    """The job's owner cancelled it while a worker held it (VG303). Stop working on it;
+    failing it with the lease records the cancellation and refunds the credits."""
+
+
+class ActiveJobError(ConflictError):
+    """A project (or a job) with an active job cannot be deleted (VG304): cancel the job
+    first."""
 
 
 class InsufficientCreditsError(APIError):

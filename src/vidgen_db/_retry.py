@@ -51,6 +51,17 @@ IDEMPOTENT_FUNCTIONS = frozenset(
         "complete_job_step",
         "finish_job",
         "fail_job",
+        # The worker fleet: a claim names its request (p_claim_id, always sent by the SDK)
+        # and a repeat returns the same jobs; a worker's id and an asset's id are chosen by
+        # the client; the others change nothing twice.
+        "register_worker",
+        "claim_jobs",
+        "heartbeat_job",
+        "release_job",
+        "recover_jobs",
+        "job_queue_stats",
+        "cancel_job",
+        "add_job_asset",
     }
 )
 

@@ -247,6 +247,9 @@ export type Database = {
       }
       jobs: {
         Row: {
+          attempt: number
+          cancel_requested_at: string | null
+          claim_id: string | null
           cost_credits_final: number | null
           cost_credits_reserved: number | null
           created_at: string
@@ -255,17 +258,27 @@ export type Database = {
           error_message: string | null
           failed_step: string | null
           finished_at: string | null
+          heartbeat_at: string | null
           id: string
+          lease_expires_at: string | null
+          lease_seconds: number | null
+          lease_token: number | null
           manifest_json: Json | null
+          max_attempts: number
           output_url: string | null
           progress: number | null
           project_id: string
+          queued_at: string | null
           started_at: string | null
           status: Database["public"]["Enums"]["job_status"]
           status_message: string | null
           user_id: string
+          worker_id: string | null
         }
         Insert: {
+          attempt?: number
+          cancel_requested_at?: string | null
+          claim_id?: string | null
           cost_credits_final?: number | null
           cost_credits_reserved?: number | null
           created_at?: string
@@ -274,17 +287,27 @@ export type Database = {
           error_message?: string | null
           failed_step?: string | null
           finished_at?: string | null
+          heartbeat_at?: string | null
           id?: string
+          lease_expires_at?: string | null
+          lease_seconds?: number | null
+          lease_token?: number | null
           manifest_json?: Json | null
+          max_attempts?: number
           output_url?: string | null
           progress?: number | null
           project_id: string
+          queued_at?: string | null
           started_at?: string | null
           status?: Database["public"]["Enums"]["job_status"]
           status_message?: string | null
           user_id: string
+          worker_id?: string | null
         }
         Update: {
+          attempt?: number
+          cancel_requested_at?: string | null
+          claim_id?: string | null
           cost_credits_final?: number | null
           cost_credits_reserved?: number | null
           created_at?: never
@@ -293,15 +316,22 @@ export type Database = {
           error_message?: string | null
           failed_step?: string | null
           finished_at?: string | null
+          heartbeat_at?: string | null
           id?: never
+          lease_expires_at?: string | null
+          lease_seconds?: number | null
+          lease_token?: number | null
           manifest_json?: Json | null
+          max_attempts?: number
           output_url?: string | null
           progress?: number | null
           project_id?: string
+          queued_at?: string | null
           started_at?: string | null
           status?: Database["public"]["Enums"]["job_status"]
           status_message?: string | null
           user_id?: never
+          worker_id?: string | null
         }
         Relationships: [
           {
@@ -310,6 +340,13 @@ export type Database = {
             isOneToOne: false
             referencedRelation: "projects"
             referencedColumns: ["id", "user_id"]
+          },
+          {
+            foreignKeyName: "jobs_worker_id_fkey"
+            columns: ["worker_id"]
+            isOneToOne: false
+            referencedRelation: "workers"
+            referencedColumns: ["id"]
           },
         ]
       }
@@ -403,11 +440,38 @@ export type Database = {
         }
         Relationships: []
       }
+      workers: {
+        Row: {
+          id: string
+          last_seen_at: string
+          name: string
+          started_at: string
+        }
+        Insert: {
+          id: string
+          last_seen_at?: string
+          name: string
+          started_at?: string
+        }
+        Update: {
+          id?: never
+          last_seen_at?: string
+          name?: string
+          started_at?: string
+        }
+        Relationships: []
+      }
     }
     Views: {
       [_ in never]: never
     }
     Functions: {
+      cancel_job: {
+        Args: {
+          p_job_id: string
+        }
+        Returns: Database["public"]["Tables"]["jobs"]["Row"] | null
+      }
       claim_draft_prompt: {
         Args: {
           p_session_token: string

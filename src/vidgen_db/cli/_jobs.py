@@ -1,4 +1,4 @@
-"""``vidgen-db jobs show``: a job, its steps and its last log lines, as the service role."""
+"""``vidgen-db jobs show | cancel | recover | stats``: jobs and the queue, as the service role."""
 
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def _print_job(job: Job) -> None:
         fields.append(("error", f"{job.error_code or '-'}: {job.error_message or '-'}"))
     if job.output_url:
         fields.append(("output", job.output_url))
+    fields.append(("attempt", f"{job.attempt} of {job.max_attempts}"))
+    if job.worker_id is not None:
+        fields.append(("worker", f"{job.worker_id} (lease until {cell(job.lease_expires_at)})"))
+    if job.cancel_requested_at is not None:
+        fields.append(("cancel asked", job.cancel_requested_at))
     print_fields(fields)
 
 
@@ -109,9 +114,51 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cancel(args: argparse.Namespace) -> int:
+    with service_db(args) as db:
+        job = db.jobs.cancel(args.job_id)
+    if job.status.value == "FAILED":
+        refunded = job.cost_credits_reserved if job.credit_state.value == "refunded" else 0
+        print(f"job {job.id}: FAILED ({job.error_code}), {refunded} credits refunded")
+    else:
+        print(f"job {job.id}: cancel requested; its worker stops at its next call")
+    return 0
+
+
+def _cmd_recover(args: argparse.Namespace) -> int:
+    with service_db(args) as db:
+        rows = db.jobs.recover(limit=args.limit)
+    if not rows:
+        print("no expired leases")
+        return 0
+    print_table(["JOB", "OUTCOME"], [[row.job_id, row.outcome] for row in rows])
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    with service_db(args) as db:
+        stats = db.jobs.stats()
+    oldest = stats.oldest_queued_seconds
+    print_table(
+        ["QUEUED", "RUNNING", "CANCELLING", "EXPIRED LEASES", "OLDEST QUEUED", "WORKERS"],
+        [
+            [
+                stats.queued,
+                stats.running,
+                stats.cancelling,
+                stats.expired_leases,
+                None if oldest is None else f"{oldest:.0f} s",
+                stats.workers_seen,
+            ]
+        ],
+        right=[0, 1, 2, 3, 4, 5],
+    )
+    return 0
+
+
 def register(sub: Subparsers, parents: Parents) -> None:
     """Add ``jobs`` and its actions."""
-    jobs = sub.add_parser("jobs", help="inspect jobs (service role)")
+    jobs = sub.add_parser("jobs", help="inspect and manage jobs and the queue (service role)")
     actions = jobs.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = actions.add_parser(
         "show",
@@ -128,3 +175,34 @@ def register(sub: Subparsers, parents: Parents) -> None:
         help="log lines to show, the last ones (default 20; 0: none)",
     )
     show.set_defaults(handler=_cmd_show)
+    cancel = actions.add_parser(
+        "cancel",
+        parents=[parents.service],
+        help="cancel a job (refunded at once unless a worker holds it)",
+        description="Cancel a job: one no worker holds is failed (CANCELLED) and refunded at "
+        "once; one a worker holds is marked, and its worker stops at its next call.",
+    )
+    cancel.add_argument("job_id", type=uuid_arg, metavar="JOB_ID", help="the job's id (a UUID)")
+    cancel.set_defaults(handler=_cmd_cancel)
+    recover = actions.add_parser(
+        "recover",
+        parents=[parents.service],
+        help="deal with jobs whose worker stopped responding",
+        description="Requeue (or fail and refund, when its attempts are spent) each job whose "
+        "lease expired. Claiming jobs does this too; this runs it now.",
+    )
+    recover.add_argument(
+        "--limit",
+        type=int_arg(1, 10_000, "--limit"),
+        default=100,
+        help="jobs to recover at most (default 100)",
+    )
+    recover.set_defaults(handler=_cmd_recover)
+    stats = actions.add_parser(
+        "stats",
+        parents=[parents.service],
+        help="the queue: queued, running, expired leases, oldest queued job",
+        description="The queue at a glance: queued jobs, running (held) jobs, jobs being "
+        "cancelled, expired leases, the age of the oldest queued job, workers seen lately.",
+    )
+    stats.set_defaults(handler=_cmd_stats)

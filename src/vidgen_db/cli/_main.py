@@ -13,6 +13,9 @@
     vidgen-db credits grant USER_ID AMOUNT [--note TEXT]    grant credits
     vidgen-db credits history USER_ID [--limit N]           the ledger, newest first
     vidgen-db jobs show JOB_ID [--logs N]                   a job, its steps, its last log lines
+    vidgen-db jobs cancel JOB_ID                            cancel a job (refunding it)
+    vidgen-db jobs recover [--limit N]                      recover jobs of dead workers
+    vidgen-db jobs stats                                    the queue at a glance
 
 The migration commands work on a database: ``--database-url``, else ``DATABASE_URL``, else
 an embedded PostgreSQL in a per-user data directory (the ``embedded`` extra). The credit

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, JsonValue
 
-from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel
+from ._base import DB_DEFAULT, UNCHANGED, InsertModel, Int8, RowModel, UpdateModel
 from .enums import CreditState, JobStatus
 
 __all__ = [
@@ -17,12 +17,25 @@ __all__ = [
     "JobUpdate",
 ]
 
+# Not enforced by these models (the database still checks it):
+# jobs_held_status_check: ((worker_id IS NULL) OR (status <> ALL (ARRAY['PENDING'::job_status,
+# 'READY'::job_status, 'FAILED'::job_status]))) (unsupported expression)
+# jobs_lease_expiry_check: ((worker_id IS NULL) = (lease_expires_at IS NULL)) (unsupported
+# expression)
+# jobs_lease_token_check: ((worker_id IS NULL) = (lease_token IS NULL)) (unsupported expression)
+
 # jobs.progress: jobs_progress_check
 _Progress = Annotated[int, Field(ge=0, le=100)]
 # jobs.cost_credits_reserved: jobs_cost_credits_reserved_check
 _CostCreditsReserved = Annotated[int, Field(ge=0, le=2147483647)]
 # jobs.cost_credits_final: jobs_cost_credits_final_check
 _CostCreditsFinal = Annotated[int, Field(ge=0, le=2147483647)]
+# jobs.attempt: jobs_attempt_check
+_Attempt = Annotated[int, Field(ge=0, le=2147483647)]
+# jobs.max_attempts: jobs_max_attempts_check
+_MaxAttempts = Annotated[int, Field(ge=1, le=100)]
+# jobs.lease_seconds: jobs_lease_seconds_check
+_LeaseSeconds = Annotated[int, Field(ge=1, le=86400)]
 
 
 class Job(RowModel):
@@ -45,6 +58,16 @@ class Job(RowModel):
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
     credit_state: CreditState
+    queued_at: AwareDatetime | None = None
+    attempt: _Attempt
+    max_attempts: _MaxAttempts
+    worker_id: UUID | None = None
+    lease_token: Int8 | None = None
+    lease_expires_at: AwareDatetime | None = None
+    lease_seconds: _LeaseSeconds | None = None
+    claim_id: UUID | None = None
+    heartbeat_at: AwareDatetime | None = None
+    cancel_requested_at: AwareDatetime | None = None
 
 
 class JobInsert(InsertModel):
@@ -67,6 +90,16 @@ class JobInsert(InsertModel):
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
     credit_state: CreditState = DB_DEFAULT
+    queued_at: AwareDatetime | None = None
+    attempt: _Attempt = DB_DEFAULT
+    max_attempts: _MaxAttempts = DB_DEFAULT
+    worker_id: UUID | None = None
+    lease_token: Int8 | None = None
+    lease_expires_at: AwareDatetime | None = None
+    lease_seconds: _LeaseSeconds | None = None
+    claim_id: UUID | None = None
+    heartbeat_at: AwareDatetime | None = None
+    cancel_requested_at: AwareDatetime | None = None
 
 
 class JobUpdate(UpdateModel):
@@ -86,3 +119,13 @@ class JobUpdate(UpdateModel):
     started_at: AwareDatetime | None = UNCHANGED
     finished_at: AwareDatetime | None = UNCHANGED
     credit_state: CreditState = UNCHANGED
+    queued_at: AwareDatetime | None = UNCHANGED
+    attempt: _Attempt = UNCHANGED
+    max_attempts: _MaxAttempts = UNCHANGED
+    worker_id: UUID | None = UNCHANGED
+    lease_token: Int8 | None = UNCHANGED
+    lease_expires_at: AwareDatetime | None = UNCHANGED
+    lease_seconds: _LeaseSeconds | None = UNCHANGED
+    claim_id: UUID | None = UNCHANGED
+    heartbeat_at: AwareDatetime | None = UNCHANGED
+    cancel_requested_at: AwareDatetime | None = UNCHANGED

@@ -15,18 +15,26 @@ from uuid import UUID
 from pydantic import AwareDatetime, JsonValue
 
 from ._base import DB_DEFAULT, Int4, Int8, RowModel, RpcFunction, RpcParams
+from .assets import Asset
 from .enums import JobStatus
 from .job_steps import JobStep
 from .jobs import Job
+from .workers import Worker
 
 __all__ = [
     "RPC_FUNCTIONS",
+    "AddJobAssetParams",
+    "AddJobAssetResult",
     "AdvanceJobParams",
     "AdvanceJobResult",
     "AppendJobLogParams",
     "AppendJobLogResult",
+    "CancelJobParams",
+    "CancelJobResult",
     "ClaimDraftPromptParams",
     "ClaimDraftPromptResult",
+    "ClaimJobsParams",
+    "ClaimJobsResult",
     "CompleteJobStepParams",
     "CompleteJobStepResult",
     "DeleteExpiredDraftsParams",
@@ -44,12 +52,24 @@ __all__ = [
     "GetDashboardRow",
     "GrantCreditsParams",
     "GrantCreditsResult",
+    "HeartbeatJobParams",
+    "HeartbeatJobResult",
+    "JobQueueStatsParams",
+    "JobQueueStatsResult",
+    "JobQueueStatsRow",
     "QueueJobParams",
     "QueueJobResult",
     "RecordPurchaseParams",
     "RecordPurchaseResult",
+    "RecoverJobsParams",
+    "RecoverJobsResult",
+    "RecoverJobsRow",
     "RefundJobCreditsParams",
     "RefundJobCreditsResult",
+    "RegisterWorkerParams",
+    "RegisterWorkerResult",
+    "ReleaseJobParams",
+    "ReleaseJobResult",
     "ReserveCreditsParams",
     "ReserveCreditsResult",
     "SettleJobCreditsParams",
@@ -59,6 +79,23 @@ __all__ = [
     "UpdateJobStepParams",
     "UpdateJobStepResult",
 ]
+
+
+class AddJobAssetParams(RpcParams):
+    """Arguments of public.add_job_asset(uuid,text,text,text,bigint,text,jsonb,uuid,bigint)."""
+
+    p_job_id: UUID
+    p_type: str
+    p_url: str
+    p_storage_path: str
+    p_size_bytes: Int8 = DB_DEFAULT
+    p_mime_type: str = DB_DEFAULT
+    p_metadata: JsonValue = DB_DEFAULT
+    p_asset_id: UUID = DB_DEFAULT
+    p_lease: Int8 = DB_DEFAULT
+
+
+AddJobAssetResult: TypeAlias = Asset | None
 
 
 class AdvanceJobParams(RpcParams):
@@ -74,16 +111,26 @@ AdvanceJobResult: TypeAlias = Job | None
 
 
 class AppendJobLogParams(RpcParams):
-    """Arguments of public.append_job_log(uuid,text,text,text,jsonb)."""
+    """Arguments of public.append_job_log(uuid,text,text,text,jsonb,bigint)."""
 
     p_job_id: UUID
     p_message: str
     p_level: str = DB_DEFAULT
     p_step_name: str = DB_DEFAULT
     p_data: JsonValue = DB_DEFAULT
+    p_lease: Int8 = DB_DEFAULT
 
 
 AppendJobLogResult: TypeAlias = Int8 | None
+
+
+class CancelJobParams(RpcParams):
+    """Arguments of public.cancel_job(uuid)."""
+
+    p_job_id: UUID
+
+
+CancelJobResult: TypeAlias = Job | None
 
 
 class ClaimDraftPromptParams(RpcParams):
@@ -96,13 +143,27 @@ class ClaimDraftPromptParams(RpcParams):
 ClaimDraftPromptResult: TypeAlias = UUID | None
 
 
+class ClaimJobsParams(RpcParams):
+    """Arguments of public.claim_jobs(uuid,integer,integer,uuid,integer)."""
+
+    p_worker_id: UUID
+    p_limit: Int4 = DB_DEFAULT
+    p_lease_seconds: Int4 = DB_DEFAULT
+    p_claim_id: UUID = DB_DEFAULT
+    p_max_running_per_user: Int4 = DB_DEFAULT
+
+
+ClaimJobsResult: TypeAlias = list[Job]
+
+
 class CompleteJobStepParams(RpcParams):
-    """Arguments of public.complete_job_step(uuid,text,jsonb,text)."""
+    """Arguments of public.complete_job_step(uuid,text,jsonb,text,bigint)."""
 
     p_job_id: UUID
     p_step_name: str
     p_artifacts: JsonValue = DB_DEFAULT
     p_message: str = DB_DEFAULT
+    p_lease: Int8 = DB_DEFAULT
 
 
 CompleteJobStepResult: TypeAlias = JobStep | None
@@ -127,24 +188,26 @@ ExpireCreditsResult: TypeAlias = Int4 | None
 
 
 class FailJobParams(RpcParams):
-    """Arguments of public.fail_job(uuid,text,text,text)."""
+    """Arguments of public.fail_job(uuid,text,text,text,bigint)."""
 
     p_job_id: UUID
     p_error_code: str
     p_error_message: str
     p_failed_step: str = DB_DEFAULT
+    p_lease: Int8 = DB_DEFAULT
 
 
 FailJobResult: TypeAlias = Job | None
 
 
 class FinishJobParams(RpcParams):
-    """Arguments of public.finish_job(uuid,text,integer,jsonb)."""
+    """Arguments of public.finish_job(uuid,text,integer,jsonb,bigint)."""
 
     p_job_id: UUID
     p_output_url: str
     p_final_credits: Int4 = DB_DEFAULT
     p_manifest: JsonValue = DB_DEFAULT
+    p_lease: Int8 = DB_DEFAULT
 
 
 FinishJobResult: TypeAlias = Job | None
@@ -199,6 +262,35 @@ class GrantCreditsParams(RpcParams):
 GrantCreditsResult: TypeAlias = Int4 | None
 
 
+class HeartbeatJobParams(RpcParams):
+    """Arguments of public.heartbeat_job(uuid,bigint)."""
+
+    p_job_id: UUID
+    p_lease: Int8
+
+
+HeartbeatJobResult: TypeAlias = Job | None
+
+
+class JobQueueStatsParams(RpcParams):
+    """Arguments of public.job_queue_stats()."""
+
+
+class JobQueueStatsRow(RowModel):
+    """A row returned by public.job_queue_stats()."""
+
+    queued: Int8 | None = None
+    running: Int8 | None = None
+    cancelling: Int8 | None = None
+    expired_leases: Int8 | None = None
+    oldest_queued_at: AwareDatetime | None = None
+    oldest_queued_seconds: float | None = None
+    workers_seen: Int8 | None = None
+
+
+JobQueueStatsResult: TypeAlias = list[JobQueueStatsRow]
+
+
 class QueueJobParams(RpcParams):
     """Arguments of public.queue_job(uuid,integer)."""
 
@@ -220,6 +312,22 @@ class RecordPurchaseParams(RpcParams):
 RecordPurchaseResult: TypeAlias = Int4 | None
 
 
+class RecoverJobsParams(RpcParams):
+    """Arguments of public.recover_jobs(integer)."""
+
+    p_limit: Int4 = DB_DEFAULT
+
+
+class RecoverJobsRow(RowModel):
+    """A row returned by public.recover_jobs(integer)."""
+
+    job_id: UUID | None = None
+    outcome: str | None = None
+
+
+RecoverJobsResult: TypeAlias = list[RecoverJobsRow]
+
+
 class RefundJobCreditsParams(RpcParams):
     """Arguments of public.refund_job_credits(uuid)."""
 
@@ -227,6 +335,26 @@ class RefundJobCreditsParams(RpcParams):
 
 
 RefundJobCreditsResult: TypeAlias = Int4 | None
+
+
+class RegisterWorkerParams(RpcParams):
+    """Arguments of public.register_worker(uuid,text)."""
+
+    p_worker_id: UUID
+    p_name: str
+
+
+RegisterWorkerResult: TypeAlias = Worker | None
+
+
+class ReleaseJobParams(RpcParams):
+    """Arguments of public.release_job(uuid,bigint)."""
+
+    p_job_id: UUID
+    p_lease: Int8
+
+
+ReleaseJobResult: TypeAlias = Job | None
 
 
 class ReserveCreditsParams(RpcParams):
@@ -251,29 +379,37 @@ SettleJobCreditsResult: TypeAlias = Int4 | None
 
 
 class StartJobStepParams(RpcParams):
-    """Arguments of public.start_job_step(uuid,text,text)."""
+    """Arguments of public.start_job_step(uuid,text,text,bigint)."""
 
     p_job_id: UUID
     p_step_name: str
     p_message: str = DB_DEFAULT
+    p_lease: Int8 = DB_DEFAULT
 
 
 StartJobStepResult: TypeAlias = JobStep | None
 
 
 class UpdateJobStepParams(RpcParams):
-    """Arguments of public.update_job_step(uuid,text,integer,text)."""
+    """Arguments of public.update_job_step(uuid,text,integer,text,bigint)."""
 
     p_job_id: UUID
     p_step_name: str
     p_progress: Int4
     p_message: str = DB_DEFAULT
+    p_lease: Int8 = DB_DEFAULT
 
 
 UpdateJobStepResult: TypeAlias = JobStep | None
 
 
 RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
+    "add_job_asset": RpcFunction(
+        name="add_job_asset",
+        params=AddJobAssetParams,
+        result=AddJobAssetResult,
+        returns_set=False,
+    ),
     "advance_job": RpcFunction(
         name="advance_job",
         params=AdvanceJobParams,
@@ -286,11 +422,23 @@ RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
         result=AppendJobLogResult,
         returns_set=False,
     ),
+    "cancel_job": RpcFunction(
+        name="cancel_job",
+        params=CancelJobParams,
+        result=CancelJobResult,
+        returns_set=False,
+    ),
     "claim_draft_prompt": RpcFunction(
         name="claim_draft_prompt",
         params=ClaimDraftPromptParams,
         result=ClaimDraftPromptResult,
         returns_set=False,
+    ),
+    "claim_jobs": RpcFunction(
+        name="claim_jobs",
+        params=ClaimJobsParams,
+        result=ClaimJobsResult,
+        returns_set=True,
     ),
     "complete_job_step": RpcFunction(
         name="complete_job_step",
@@ -340,6 +488,18 @@ RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
         result=GrantCreditsResult,
         returns_set=False,
     ),
+    "heartbeat_job": RpcFunction(
+        name="heartbeat_job",
+        params=HeartbeatJobParams,
+        result=HeartbeatJobResult,
+        returns_set=False,
+    ),
+    "job_queue_stats": RpcFunction(
+        name="job_queue_stats",
+        params=JobQueueStatsParams,
+        result=JobQueueStatsResult,
+        returns_set=True,
+    ),
     "queue_job": RpcFunction(
         name="queue_job",
         params=QueueJobParams,
@@ -352,10 +512,28 @@ RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
         result=RecordPurchaseResult,
         returns_set=False,
     ),
+    "recover_jobs": RpcFunction(
+        name="recover_jobs",
+        params=RecoverJobsParams,
+        result=RecoverJobsResult,
+        returns_set=True,
+    ),
     "refund_job_credits": RpcFunction(
         name="refund_job_credits",
         params=RefundJobCreditsParams,
         result=RefundJobCreditsResult,
+        returns_set=False,
+    ),
+    "register_worker": RpcFunction(
+        name="register_worker",
+        params=RegisterWorkerParams,
+        result=RegisterWorkerResult,
+        returns_set=False,
+    ),
+    "release_job": RpcFunction(
+        name="release_job",
+        params=ReleaseJobParams,
+        result=ReleaseJobResult,
         returns_set=False,
     ),
     "reserve_credits": RpcFunction(

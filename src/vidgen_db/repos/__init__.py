@@ -25,6 +25,8 @@ from ._profiles import Profiles, ServiceProfiles
 from ._profiles_async import AsyncProfiles, AsyncServiceProfiles
 from ._projects import Projects
 from ._projects_async import AsyncProjects
+from ._workers import ServiceWorkers
+from ._workers_async import AsyncServiceWorkers
 
 __all__ = [
     "AnonDrafts",
@@ -45,6 +47,7 @@ __all__ = [
     "AsyncServiceJobSteps",
     "AsyncServiceJobs",
     "AsyncServiceProfiles",
+    "AsyncServiceWorkers",
     "AsyncUserDrafts",
     "Credits",
     "Cursor",
@@ -62,5 +65,6 @@ __all__ = [
     "ServiceJobSteps",
     "ServiceJobs",
     "ServiceProfiles",
+    "ServiceWorkers",
     "UserDrafts",
 ]

@@ -6,6 +6,7 @@ jobs' assets; the worker records and removes them."""
 from __future__ import annotations
 
 import builtins
+import uuid
 from uuid import UUID
 
 from ..models import Asset, AssetInsert
@@ -36,10 +37,27 @@ class Assets(Repository):
 class ServiceAssets(Assets):
     """``db.assets`` of the service client."""
 
-    def create(self, asset: AssetInsert) -> Asset:
+    def create(self, asset: AssetInsert, *, lease: int | None = None) -> Asset:
         """Record an asset and return it. Safe to retry: the id is chosen here (unless
-        given) and a repeated insert of the same id adds nothing."""
-        return self._create("assets", Asset, asset)
+        given) and a repeated insert of the same id adds nothing. With ``lease`` (the
+        claim holding the job, see ``db.job_steps``) it is recorded under the job's lease
+        (``add_job_asset``), which it renews."""
+        if lease is None:
+            return self._create("assets", Asset, asset)
+        fields = asset.model_fields_set
+        return self._rpc_row(
+            "add_job_asset",
+            Asset,
+            p_job_id=asset.job_id,
+            p_type=asset.type,
+            p_url=asset.url,
+            p_storage_path=asset.storage_path,
+            p_size_bytes=asset.size_bytes,
+            p_mime_type=asset.mime_type,
+            p_metadata=asset.metadata_json if "metadata_json" in fields else None,
+            p_asset_id=asset.id if "id" in fields else uuid.uuid4(),
+            p_lease=lease,
+        )
 
     def delete(self, asset_id: UUID) -> None:
         """Delete the asset's row (not the stored file); NotFoundError if there was none."""

@@ -31,16 +31,40 @@ class AsyncJobSteps(AsyncRepository):
 
 
 class AsyncServiceJobSteps(AsyncJobSteps):
-    """``db.job_steps`` of the service client: the worker's step transitions."""
+    """``db.job_steps`` of the service client: the worker's step transitions.
 
-    async def start(self, job_id: UUID, step_name: str, *, message: str | None = None) -> JobStep:
+    ``lease`` is the token of the claim that holds the job (``Job.lease_token`` of a
+    claimed job): with it, each call renews the lease and raises LeaseLostError if the
+    worker lost the job, JobCancelledError if its owner cancelled it. Jobs nobody claimed
+    are moved without one.
+    """
+
+    async def start(
+        self,
+        job_id: UUID,
+        step_name: str,
+        *,
+        message: str | None = None,
+        lease: int | None = None,
+    ) -> JobStep:
         """Start (or restart) the step and move the job to that stage."""
         return await self._rpc_row(
-            "start_job_step", JobStep, p_job_id=job_id, p_step_name=step_name, p_message=message
+            "start_job_step",
+            JobStep,
+            p_job_id=job_id,
+            p_step_name=step_name,
+            p_message=message,
+            p_lease=lease,
         )
 
     async def update(
-        self, job_id: UUID, step_name: str, progress: int, *, message: str | None = None
+        self,
+        job_id: UUID,
+        step_name: str,
+        progress: int,
+        *,
+        message: str | None = None,
+        lease: int | None = None,
     ) -> JobStep:
         """Progress (0..100) of a started step; the job's overall progress follows."""
         if progress is None:
@@ -52,6 +76,7 @@ class AsyncServiceJobSteps(AsyncJobSteps):
             p_step_name=step_name,
             p_progress=percent("progress", progress),
             p_message=message,
+            p_lease=lease,
         )
 
     async def complete(
@@ -61,6 +86,7 @@ class AsyncServiceJobSteps(AsyncJobSteps):
         *,
         artifacts: JsonValue | None = None,
         message: str | None = None,
+        lease: int | None = None,
     ) -> JobStep:
         """The step succeeded; ``artifacts`` (JSON) are recorded on it."""
         return await self._rpc_row(
@@ -70,11 +96,21 @@ class AsyncServiceJobSteps(AsyncJobSteps):
             p_step_name=step_name,
             p_artifacts=artifacts,
             p_message=message,
+            p_lease=lease,
         )
 
-    async def fail(self, job_id: UUID, step_name: str, error_code: str, error_message: str) -> Job:
+    async def fail(
+        self,
+        job_id: UUID,
+        step_name: str,
+        error_code: str,
+        error_message: str,
+        *,
+        lease: int | None = None,
+    ) -> Job:
         """The step failed, and so its job: both become FAILED with the error, and the job's
-        credits are refunded (``fail_job``). Repeating it returns the job unchanged."""
+        credits are refunded (``fail_job``); a job its owner cancelled is recorded as
+        CANCELLED. Repeating it returns the job unchanged."""
         return await self._rpc_row(
             "fail_job",
             Job,
@@ -82,4 +118,5 @@ class AsyncServiceJobSteps(AsyncJobSteps):
             p_error_code=error_code,
             p_error_message=error_message,
             p_failed_step=step_name,
+            p_lease=lease,
         )

@@ -1,9 +1,12 @@
-"""Jobs: one generation run of a project. Users read their own; the worker (service role)
-creates them and moves them through the pipeline with the job SQL functions, which keep
-the job, its steps and its credits in one transaction (docs/credits-and-jobs.md)."""
+"""Jobs: one generation run of a project. Users read and cancel their own; the worker
+(service role) creates them, claims them under a lease and moves them through the pipeline
+with the job SQL functions, which keep the job, its steps and its credits in one
+transaction (docs/credits-and-jobs.md)."""
 
 from __future__ import annotations
 
+import builtins
+import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
 from uuid import UUID
@@ -11,7 +14,7 @@ from uuid import UUID
 from postgrest import AsyncPostgrestClient
 from pydantic import JsonValue
 
-from ..models import Job, JobInsert, JobStatus
+from ..models import Job, JobInsert, JobQueueStatsRow, JobStatus, RecoverJobsRow
 from ._base_async import AsyncRepository, percent, positive
 from ._job_steps_async import AsyncServiceJobSteps
 from ._jobs_step_async import AsyncRunningStep
@@ -23,7 +26,7 @@ __all__ = ["AsyncJobs", "AsyncServiceJobs"]
 
 
 class AsyncJobs(AsyncRepository):
-    """``db.jobs`` of a user client (the user's jobs; read only)."""
+    """``db.jobs`` of a user client (the user's jobs: read them, cancel them)."""
 
     def __init__(
         self, rest: AsyncPostgrestClient, user_id: UUID | None, *, realtime: Any | None = None
@@ -55,6 +58,14 @@ class AsyncJobs(AsyncRepository):
         """The job; NotFoundError if there is none (or it is not the user's)."""
         return await self._get("jobs", Job, "id", job_id)
 
+    async def cancel(self, job_id: UUID) -> Job:
+        """Cancel the job. Not yet claimed by a worker: FAILED (``error_code``
+        CANCELLED) and its credits refunded at once. Held by a worker: marked
+        (``cancel_requested_at``); the worker stops at its next call and the job then ends
+        FAILED/CANCELLED, refunded once. A failed job is returned unchanged;
+        IllegalJobTransitionError for a READY one, NotFoundError for another user's."""
+        return await self._rpc_row("cancel_job", Job, p_job_id=job_id)
+
     async def list(
         self,
         *,
@@ -76,8 +87,10 @@ class AsyncJobs(AsyncRepository):
 
 
 class AsyncServiceJobs(AsyncJobs):
-    """``db.jobs`` of the service client: creating jobs and the pipeline's transitions.
-    Every transition is idempotent in SQL, so vidgen_db retries them when that is safe."""
+    """``db.jobs`` of the service client: creating jobs, the worker fleet's claims and
+    leases, and the pipeline's transitions. Every transition is idempotent in SQL, so
+    vidgen_db retries them when that is safe. ``lease`` is the token of the claim holding
+    the job (``Job.lease_token`` of a claimed job; see ``db.job_steps``)."""
 
     def __init__(
         self,
@@ -92,14 +105,77 @@ class AsyncServiceJobs(AsyncJobs):
         self._steps = job_steps
         self._logs = logs
 
-    def step(self, job_id: UUID, step_name: str, *, min_interval: float = 1.0) -> AsyncRunningStep:
+    def step(
+        self,
+        job_id: UUID,
+        step_name: str,
+        *,
+        min_interval: float = 1.0,
+        lease: int | None = None,
+    ) -> AsyncRunningStep:
         """One step of the job as a context manager: entering starts it (and moves the job
         to that stage), ``progress()`` is coalesced to one write per ``min_interval``,
         leaving completes it, an exception fails the step and the job (refunding its
-        credits) and is re-raised."""
+        credits) and is re-raised; every write carries ``lease``."""
         return AsyncRunningStep(
-            self._steps, self._logs, job_id, step_name, min_interval=min_interval
+            self._steps, self._logs, job_id, step_name, min_interval=min_interval, lease=lease
         )
+
+    async def claim(
+        self,
+        worker_id: UUID,
+        *,
+        limit: int = 1,
+        lease_seconds: int = 120,
+        max_running_per_user: int | None = None,
+    ) -> builtins.list[Job]:
+        """Claim up to ``limit`` queued jobs for the registered worker ``worker_id``
+        (``db.workers.register``), oldest queued first, each held under a lease of
+        ``lease_seconds`` with its fencing token in ``lease_token``; none when the queue
+        is empty. Concurrent claimers never get the same job nor wait on each other; a
+        user's share of held jobs is capped (``max_running_per_user``, else the database's
+        setting, default 2). Safe to retry: a repeated request returns the same jobs.
+        UnknownWorkerError for a worker that never registered."""
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+            raise ValueError(f"limit must be an integer from 1 to 100, got {limit!r}")
+        positive("lease_seconds", lease_seconds)
+        if max_running_per_user is not None:
+            positive("max_running_per_user", max_running_per_user)
+        jobs: builtins.list[Job] = await self._rpc(
+            "claim_jobs",
+            p_worker_id=worker_id,
+            p_limit=limit,
+            p_lease_seconds=lease_seconds,
+            p_claim_id=uuid.uuid4(),
+            p_max_running_per_user=max_running_per_user,
+        )
+        return jobs
+
+    async def heartbeat(self, job_id: UUID, lease: int) -> Job:
+        """Renew the lease on a held job (a long step in progress) and return the job.
+        LeaseLostError if the worker lost it, JobCancelledError if its owner cancelled it."""
+        return await self._rpc_row("heartbeat_job", Job, p_job_id=job_id, p_lease=lease)
+
+    async def release(self, job_id: UUID, lease: int) -> Job:
+        """Give a held job back (the worker is shutting down): QUEUED again with its
+        reservation and finished steps, no attempt charged. LeaseLostError if it is no
+        longer held under ``lease``."""
+        return await self._rpc_row("release_job", Job, p_job_id=job_id, p_lease=lease)
+
+    async def recover(self, *, limit: int = 100) -> builtins.list[RecoverJobsRow]:
+        """Deal with held jobs whose lease expired, each once: requeued (attempts left),
+        failed (LEASE_EXPIRED) or cancelled, and refunded when failed. ``claim`` does this
+        too, so calling it is optional (a cron job, ``vidgen-db jobs recover``)."""
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 10000:
+            raise ValueError(f"limit must be an integer from 1 to 10000, got {limit!r}")
+        rows: builtins.list[RecoverJobsRow] = await self._rpc("recover_jobs", p_limit=limit)
+        return rows
+
+    async def stats(self) -> JobQueueStatsRow:
+        """The queue at a glance: queued, running (held), cancelling, expired leases, the
+        oldest queued job's age, workers seen in the last five minutes."""
+        rows: builtins.list[JobQueueStatsRow] = await self._rpc("job_queue_stats")
+        return rows[0]
 
     async def create(self, job: JobInsert) -> Job:
         """Insert a job (PENDING) and return it. Safe to retry: the id is chosen here
@@ -139,9 +215,10 @@ class AsyncServiceJobs(AsyncJobs):
         *,
         final_credits: int | None = None,
         manifest: JsonValue | None = None,
+        lease: int | None = None,
     ) -> Job:
-        """READY: settles the credits (by default the amount reserved) and records the
-        output. Repeating it returns the job unchanged."""
+        """READY: settles the credits (by default the amount reserved), records the output
+        and ends the lease. Repeating it returns the job unchanged."""
         if final_credits is not None and (
             not isinstance(final_credits, int)
             or isinstance(final_credits, bool)
@@ -155,6 +232,7 @@ class AsyncServiceJobs(AsyncJobs):
             p_output_url=output_url,
             p_final_credits=final_credits,
             p_manifest=manifest,
+            p_lease=lease,
         )
 
     async def fail(
@@ -164,9 +242,12 @@ class AsyncServiceJobs(AsyncJobs):
         error_message: str,
         *,
         failed_step: str | None = None,
+        lease: int | None = None,
     ) -> Job:
-        """FAILED: records the error and the failed step (by default the current stage)
-        and refunds the credits. Repeating it returns the job unchanged."""
+        """FAILED: records the error and the failed step (by default the current stage),
+        refunds the credits and ends the lease; a job its owner cancelled is recorded as
+        CANCELLED. Repeating it returns the job unchanged. Without ``lease`` this is the
+        operator's override, which fails even a job a worker holds."""
         return await self._rpc_row(
             "fail_job",
             Job,
@@ -174,4 +255,5 @@ class AsyncServiceJobs(AsyncJobs):
             p_error_code=error_code,
             p_error_message=error_message,
             p_failed_step=failed_step,
+            p_lease=lease,
         )

@@ -21,6 +21,12 @@ fails the step and the job (``job_steps.fail``: the credits are refunded in SQL)
 re-raised unchanged; if recording the failure fails too, that error is attached to the
 original (``__context__`` and a note), never raised instead of it.
 
+Under a claim (``lease``, the claim's fencing token), every write carries the lease and
+renews it. If the worker lost the job (LeaseLostError: its lease expired and another
+worker has it, or will), leaving the block records nothing: the job is someone else's
+now. If the job's owner cancelled it (JobCancelledError), the failure recorded is the
+cancellation, and the credits are refunded.
+
 A progress write that fails raises from ``progress()`` (inside the block: the step then
 fails as above). If the block succeeded but writing its completion fails (after the
 client's retries), that error is raised and the job is not failed: the work was done,
@@ -44,6 +50,7 @@ from uuid import UUID
 
 from pydantic import JsonValue
 
+from .._errors import LeaseLostError
 from ..models.enums import LogLevel
 from ..models.job_steps import JobStep as JobStepRow
 from ._job_steps import ServiceJobSteps
@@ -89,8 +96,9 @@ class RunningStep:
     """One step of a job as an async context manager (see the module docstring).
 
     ``job_steps`` and ``logs`` are the service client's repositories the step writes
-    through (``db.jobs.step()`` passes them); ``min_interval`` the fewest seconds between
-    two progress writes; ``clock`` a monotonic clock in seconds (tests pass a fake one).
+    through (``db.jobs.step()`` passes them); ``lease`` the claim's fencing token, if the
+    job was claimed; ``min_interval`` the fewest seconds between two progress writes;
+    ``clock`` a monotonic clock in seconds (tests pass a fake one).
     """
 
     def __init__(
@@ -100,6 +108,7 @@ class RunningStep:
         job_id: UUID,
         step_name: str,
         *,
+        lease: int | None = None,
         min_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -109,6 +118,7 @@ class RunningStep:
             raise ValueError("step_name is empty")
         self._steps = job_steps
         self._logs = logs
+        self.lease = lease
         self.job_id = job_id
         self.step_name = str(step_name)
         self.min_interval = min_interval
@@ -133,7 +143,7 @@ class RunningStep:
     def __enter__(self) -> Self:
         if self._state is not _State.NEW:
             raise RuntimeError(f"{self!r} was already entered: use a new step object")
-        self._steps.start(self.job_id, self.step_name)
+        self._steps.start(self.job_id, self.step_name, lease=self.lease)
         self._last_write = self._clock()
         self._state = _State.ACTIVE
         return self
@@ -150,13 +160,23 @@ class RunningStep:
             if state is _State.ACTIVE:
                 self._flush()
                 self._steps.complete(
-                    self.job_id, self.step_name, artifacts=self.artifacts, message=self.message
+                    self.job_id,
+                    self.step_name,
+                    artifacts=self.artifacts,
+                    message=self.message,
+                    lease=self.lease,
                 )
             return
-        if not isinstance(exc, Exception):
-            return  # cancelled or interrupted: the step stays started (see the docstring)
+        if not isinstance(exc, Exception) or isinstance(exc, LeaseLostError):
+            return  # stopped, or the job is another worker's now (see the docstring)
         try:
-            self._steps.fail(self.job_id, self.step_name, error_code_of(exc), error_message_of(exc))
+            self._steps.fail(
+                self.job_id,
+                self.step_name,
+                error_code_of(exc),
+                error_message_of(exc),
+                lease=self.lease,
+            )
         except Exception as recording:
             exc.add_note(
                 f"vidgen_db: recording the failure of step {self.step_name} of job "
@@ -200,7 +220,7 @@ class RunningStep:
             self._pending = None  # nothing new to say
             return
         pct, message = pending
-        self._steps.update(self.job_id, self.step_name, pct, message=message)
+        self._steps.update(self.job_id, self.step_name, pct, message=message, lease=self.lease)
         self._written = pending
         self._pending = None
         self._last_write = self._clock()
@@ -216,7 +236,12 @@ class RunningStep:
         if self._state not in (_State.ACTIVE, _State.COMPLETED):
             raise RuntimeError(f"log() on {self!r}: only inside its 'with' block")
         return self._logs.append(
-            self.job_id, message, level=LogLevel(level), step_name=self.step_name, data=data
+            self.job_id,
+            message,
+            level=LogLevel(level),
+            step_name=self.step_name,
+            data=data,
+            lease=self.lease,
         )
 
     def complete(
@@ -232,7 +257,11 @@ class RunningStep:
             self.message = message
         self._flush()
         step = self._steps.complete(
-            self.job_id, self.step_name, artifacts=self.artifacts, message=self.message
+            self.job_id,
+            self.step_name,
+            artifacts=self.artifacts,
+            message=self.message,
+            lease=self.lease,
         )
         self._state = _State.COMPLETED
         return step

@@ -46,8 +46,10 @@ class ServiceJobLogs(JobLogs):
         level: LogLevel = LogLevel.INFO,
         step_name: str | None = None,
         data: JsonValue | None = None,
+        lease: int | None = None,
     ) -> int:
-        """Append one line; returns its id. Not idempotent: never retried once sent."""
+        """Append one line; returns its id. Not idempotent: never retried once sent.
+        ``lease``: the claim holding the job (see ``db.job_steps``)."""
         value: int = self._rpc_value(
             "append_job_log",
             int,
@@ -56,6 +58,7 @@ class ServiceJobLogs(JobLogs):
             p_level=LogLevel(level).value,
             p_step_name=step_name,
             p_data=data,
+            p_lease=lease,
         )
         return value
 

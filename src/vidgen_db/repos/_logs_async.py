@@ -44,8 +44,10 @@ class AsyncServiceJobLogs(AsyncJobLogs):
         level: LogLevel = LogLevel.INFO,
         step_name: str | None = None,
         data: JsonValue | None = None,
+        lease: int | None = None,
     ) -> int:
-        """Append one line; returns its id. Not idempotent: never retried once sent."""
+        """Append one line; returns its id. Not idempotent: never retried once sent.
+        ``lease``: the claim holding the job (see ``db.job_steps``)."""
         value: int = await self._rpc_value(
             "append_job_log",
             int,
@@ -54,6 +56,7 @@ class AsyncServiceJobLogs(AsyncJobLogs):
             p_level=LogLevel(level).value,
             p_step_name=step_name,
             p_data=data,
+            p_lease=lease,
         )
         return value
 

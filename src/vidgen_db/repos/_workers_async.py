@@ -1,0 +1,33 @@
+"""Workers: the processes that claim and run jobs (service role only). A worker registers
+once at start-up with an id of its own, then claims jobs under that id."""
+
+from __future__ import annotations
+
+import builtins
+import socket
+import uuid
+from uuid import UUID
+
+from ..models import Worker
+from ._base_async import AsyncRepository
+
+__all__ = ["AsyncServiceWorkers"]
+
+
+class AsyncServiceWorkers(AsyncRepository):
+    """``db.workers`` of the service client."""
+
+    async def register(self, name: str | None = None, *, worker_id: UUID | None = None) -> Worker:
+        """Register a worker (``name`` defaults to the host name and a short id) and return
+        it; its ``id`` is what ``db.jobs.claim`` takes. Safe to retry: the id is chosen
+        here (unless given), and registering it again only refreshes it."""
+        if name is not None and not 1 <= len(name) <= 200:
+            raise ValueError(f"name must be 1 to 200 characters, got {len(name)}")
+        worker_id = worker_id or uuid.uuid4()
+        label = name or f"{socket.gethostname()[:150]}-{worker_id.hex[:8]}"
+        return await self._rpc_row("register_worker", Worker, p_worker_id=worker_id, p_name=label)
+
+    async def list(self) -> builtins.list[Worker]:
+        """Every registered worker, most recently seen first."""
+        query = self._rest.table("workers").select("*").order("last_seen_at", desc=True)
+        return await self._all(Worker, query)
