@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from vidgen_db.local import sign_jwt
-from vidgen_db.local.gateway import GatewayConfig, create_app
+from vidgen_db.local.gateway import GatewayConfig, _prepared, create_app
 
 ROLES = ("gw_anon", "gw_user", "gw_admin")
 APIKEY = "test-apikey"
@@ -181,6 +181,16 @@ revoke select on notes from gw_anon;
 grant insert, update, delete on items, kv, reviews, notes to gw_user, gw_admin;
 grant usage on all sequences in schema public to gw_user, gw_admin;
 """
+
+
+@pytest.fixture(scope="package", autouse=True)
+def prepare_every_statement() -> Iterator[None]:
+    """Connections prepare each statement the first time they run it (not the fifth), so
+    that every conformance test also runs its SQL as a prepared statement."""
+    threshold = _prepared.THRESHOLD
+    _prepared.THRESHOLD = 1
+    yield
+    _prepared.THRESHOLD = threshold
 
 
 def create_roles(admin_url: str) -> None:

@@ -211,3 +211,24 @@ def test_supabase_client(base_url: str, make_token: MakeToken) -> None:
     assert client.rpc("whoami").execute().data == "gw_anon"
     client.postgrest.auth(make_token("gw_user", sub=USER_A))
     assert client.rpc("whoami").execute().data == "gw_user"
+
+
+def test_explain(anon: SyncPostgrestClient, base_url: str) -> None:
+    """postgrest-py's ``.explain()`` asks for ``application/vnd.pgrst.plan+text`` (or
+    ``+json``) with its options; the gateway answers with EXPLAIN's output."""
+    builder = anon.table("films").select("id,title").eq("id", 1)
+    if not hasattr(builder, "explain"):
+        pytest.skip("this postgrest-py has no .explain()")
+    text = builder.explain().execute()
+    assert isinstance(text, str)
+    assert "Scan" in text and "films" in text
+    analyzed = anon.table("films").select("id").explain(analyze=True, verbose=True).execute()
+    assert "actual time" in analyzed and "Output:" in analyzed
+    r = httpx.get(
+        f"{base_url}/films",
+        params={"select": "id"},
+        headers={**headers(), "Accept": "application/vnd.pgrst.plan+json; options=analyze|buffers"},
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.pgrst.plan+json")
+    assert "Plan" in r.json()[0]

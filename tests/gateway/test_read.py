@@ -110,8 +110,12 @@ async def test_filter_operators(
 async def test_range_operators(client: httpx.AsyncClient) -> None:
     assert await ids(client, "events", during="sl.[11,15)") == [1]
     assert await ids(client, "events", during="sr.[11,15)") == [2, 3]
-    assert await ids(client, "events", during="nxl.[11,15)") == [1]
-    assert await ids(client, "events", during="nxr.[11,15)") == [2, 3]
+    # PostgREST: nxr is &< (does not extend to the right of), nxl is &> (to the left of)
+    assert await ids(client, "events", during="nxr.[11,15)") == [1]
+    assert await ids(client, "events", during="nxl.[11,15)") == [2, 3]
+    assert await ids(client, "events", during="nxr.[0,25)") == [1]  # [20,30) ends after 25
+    assert await ids(client, "events", during="nxl.[25,100)") == [3]  # [20,30) starts before 25
+    assert await ids(client, "events", during="not.nxl.[25,100)") == [1, 2]
     assert await ids(client, "events", during="adj.[10,20)") == [1, 2]
     assert await ids(client, "events", during="ov.[5,25)") == [1, 2]
     assert await ids(client, "events", during="cs.[5,6)") == [1]

@@ -159,3 +159,38 @@ def test_supabase_defaults() -> None:
     assert cfg.path_prefix == "/rest/v1"
     with pytest.raises(ValueError):
         GatewayConfig(db_url="x", schemas=())
+
+
+def test_config_round_trips_through_json() -> None:
+    """Worker processes get the configuration as JSON."""
+    cfg = GatewayConfig.supabase(
+        "postgresql://localhost/db",
+        "secret",
+        schemas=("public", "api"),
+        api_keys=frozenset({"a", "b"}),
+        cors_allowed_origins=frozenset({"http://x"}),
+        tx_end="rollback-allow-override",
+        prepared_statements=False,
+    )
+    assert GatewayConfig.from_json(cfg.to_json()) == cfg
+    assert GatewayConfig.from_json(GatewayConfig(db_url="x").to_json()) == GatewayConfig(db_url="x")
+
+
+def test_positional_placeholders_for_prepare() -> None:
+    from vidgen_db.local.gateway._prepared import Prepared, to_positional
+
+    query = "SELECT %(p1)s, %(p0)s, %(p1)s FROM \"odd%%s\" WHERE x LIKE '%%'"
+    assert to_positional(query) == (
+        "SELECT $1, $2, $1 FROM \"odd%%s\" WHERE x LIKE '%%'",
+        ["p1", "p0"],
+    )
+    prepared = Prepared()
+    assert prepared.sql(query, threshold=2) == ([query], None)
+    parts, preparing = prepared.sql(query, threshold=2)
+    assert preparing is not None
+    assert parts == [
+        f"PREPARE {preparing.name} AS " + to_positional(query)[0],
+        f"EXECUTE {preparing.name}(%(p1)s, %(p0)s)",
+    ]
+    prepared.confirm(preparing)
+    assert prepared.sql(query) == ([f"EXECUTE {preparing.name}(%(p1)s, %(p0)s)"], None)

@@ -27,6 +27,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}")
+    return value
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from ..local import serve
 
@@ -38,6 +48,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         anon_role=args.anon_role or None,
         jwt_secret=args.jwt_secret or os.environ.get("VIDGEN_JWT_SECRET") or None,
         migrations_dir=migrations_dir(args),
+        workers=args.workers,
+        plan_enabled=args.plan_enabled,
     )
 
 
@@ -79,6 +91,19 @@ def register(sub: Subparsers, parents: Parents) -> None:
         "--jwt-secret",
         help="HS256 secret to sign and verify tokens with (default: VIDGEN_JWT_SECRET, "
         "else a fresh random one, so keys change on every start)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="gateway worker processes, each with its own event loop and connection pool "
+        "(default: 1)",
+    )
+    serve.add_argument(
+        "--plan-enabled",
+        action="store_true",
+        help="answer Accept: application/vnd.pgrst.plan with the query's EXPLAIN output "
+        "(PostgREST's db-plan-enabled; postgrest-py's .explain())",
     )
     serve.set_defaults(handler=_cmd_serve)
 

@@ -50,8 +50,9 @@ class LocalStack(Stack):
     ``migrate=False`` (then the database is served as it is).
     The JWT secret is random unless ``jwt_secret`` is given; ``anon_key`` and
     ``service_key`` are HS256 keys signed with it. The gateway listens on ``host``:``port``
-    (``port=0``: a free port). Use it as a context manager (``with`` or ``async with``),
-    or call :meth:`start` and :meth:`stop`.
+    (``port=0``: a free port), in a thread of this process, or with ``workers`` > 1 in that
+    many worker processes (a child process). Use it as a context manager (``with`` or
+    ``async with``), or call :meth:`start` and :meth:`stop`.
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class LocalStack(Stack):
         data_dir: Path | None = None,
         migrations_dir: Path | None = None,
         gateway_options: dict[str, Any] | None = None,
+        workers: int = 1,
     ) -> None:
         if database_url and server_url:
             raise ValueError("pass database_url (serve it) or server_url (a throwaway database)")
@@ -81,6 +83,7 @@ class LocalStack(Stack):
         self._data_dir = data_dir
         self._migrations_dir = migrations_dir
         self._gateway_options = dict(gateway_options or {})
+        self._workers = workers
         self.jwt_secret: str = jwt_secret or new_jwt_secret()
         self.anon_key: str = make_api_key("anon", self.jwt_secret)
         self.service_key: str = make_api_key("service_role", self.jwt_secret)
@@ -168,7 +171,7 @@ class LocalStack(Stack):
         return exit_stack.enter_context(temporary_embedded()).url
 
     def _serve(self, exit_stack: contextlib.ExitStack, url: str) -> str:
-        from .gateway import GatewayConfig, serve_in_thread
+        from .gateway import GatewayConfig, serve_in_process, serve_in_thread
 
         options: dict[str, Any] = {
             "schemas": self._schemas,
@@ -178,9 +181,13 @@ class LocalStack(Stack):
         }
         options.update(self._gateway_options)
         config = GatewayConfig.supabase(_gateway_url(url), self.jwt_secret, **options)
-        rest_url = exit_stack.enter_context(
-            serve_in_thread(config, host=self._host, port=self._port)
-        )
+        if self._workers > 1:
+            served = serve_in_process(
+                config, host=self._host, port=self._port, workers=self._workers
+            )
+        else:
+            served = serve_in_thread(config, host=self._host, port=self._port)
+        rest_url = exit_stack.enter_context(served)
         return rest_url.removesuffix(config.path_prefix)
 
     # -- data ---------------------------------------------------------------------------

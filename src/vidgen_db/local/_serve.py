@@ -58,12 +58,16 @@ def serve(
     jwt_secret: str | None = None,
     host: str = "127.0.0.1",
     migrations_dir: Path | None = None,
+    workers: int = 1,
+    plan_enabled: bool = False,
 ) -> int:
     """Run the local stack until interrupted (SIGINT or SIGTERM); returns the exit status.
 
     Without ``database_url`` the data lives in the embedded PostgreSQL of the other
     ``vidgen-db`` commands (per-user folder, ``VIDGEN_DB_DATA_DIR`` overrides), so it
-    survives restarts. ``migrate=False`` serves the database as it is.
+    survives restarts. ``migrate=False`` serves the database as it is. ``workers``: gateway
+    processes (one event loop each); ``plan_enabled``: answer ``Accept:
+    application/vnd.pgrst.plan`` with the query plan (PostgREST's ``db-plan-enabled``).
     """
     stack = LocalStack(
         database_url=database_url,
@@ -75,6 +79,8 @@ def serve(
         jwt_secret=jwt_secret,
         data_dir=None if database_url else default_data_dir(),
         migrations_dir=migrations_dir,
+        gateway_options={"plan_enabled": True} if plan_enabled else None,
+        workers=workers,
     )
     try:
         stack.start()

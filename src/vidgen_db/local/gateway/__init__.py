@@ -2,7 +2,8 @@
 
 ``create_app(GatewayConfig(db_url=..., jwt_secret=...))`` returns an ASGI app that serves
 ``/rest/v1`` the way Supabase's API gateway and PostgREST do; ``serve_in_thread`` runs it
-with uvicorn. See ``docs/local-stack.md``. Needs the ``local`` extra.
+with uvicorn in a thread, ``run_server`` / ``serve_in_process`` with several worker
+processes. See ``docs/local-stack.md``. Needs the ``local`` extra.
 """
 
 from .._extras import require_extra
@@ -13,7 +14,7 @@ from ._app import Gateway, create_app  # noqa: E402
 from ._config import GatewayConfig, TxEnd  # noqa: E402
 from ._errors import ApiError  # noqa: E402
 from ._jwt import decode_jwt  # noqa: E402
-from ._server import serve_in_thread  # noqa: E402
+from ._server import run_server, serve_in_process, serve_in_thread  # noqa: E402
 
 __all__ = [
     "ApiError",
@@ -22,5 +23,7 @@ __all__ = [
     "TxEnd",
     "create_app",
     "decode_jwt",
+    "run_server",
+    "serve_in_process",
     "serve_in_thread",
 ]

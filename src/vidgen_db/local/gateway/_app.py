@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection, sql
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +18,7 @@ from ._auth import authenticate, check_apikey, schema_for
 from ._config import GatewayConfig
 from ._context import Ctx, error_response, lookup_relation
 from ._errors import ApiError
+from ._pool import Pool, PoolTimeout
 from ._read import read
 from ._request import parse_preferences
 from ._rpc_call import rpc
@@ -40,7 +39,7 @@ class Gateway:
 
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
-        self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._pool: Pool | None = None
         self._cache: SchemaCache | None = None
         self._lock: asyncio.Lock | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -53,17 +52,15 @@ class Gateway:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._pool is None:
-                pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+                pool = Pool(
                     self.config.db_url,
                     min_size=self.config.pool_min_size,
                     max_size=self.config.pool_max_size,
                     timeout=self.config.pool_timeout,
-                    kwargs={"autocommit": True, "prepare_threshold": None},
-                    check=AsyncConnectionPool.check_connection,
-                    open=False,
+                    prepare=self.config.prepared_statements,
                 )
                 try:
-                    await pool.open(wait=True, timeout=self.config.pool_timeout)
+                    await pool.open()
                 except BaseException:
                     await pool.close()
                     raise
@@ -184,6 +181,7 @@ class Gateway:
                 "Could not query the database for the schema cache. Retrying.",
                 str(err) or None,
             ) from None
+        assert self._pool is not None
         segments = [s for s in rest.split("/") if s] if rest else []
         schema = schema_for(cfg, request, method)
         prefs = parse_preferences(request.headers.getlist("prefer"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,7 +22,10 @@ class GatewayConfig:
     claims (``"role"``, ``"app_metadata.role"``). ``api_keys``, when given, lists the values
     the ``apikey`` header may take; otherwise any non-empty ``apikey`` is accepted.
     ``db_channel`` is the channel whose ``NOTIFY ..., 'reload schema'`` reloads the schema
-    cache (``None`` disables listening).
+    cache (``None`` disables listening). ``prepared_statements`` (PostgREST's
+    ``db-prepared-statements``) lets connections prepare the statements they run often;
+    behind a transaction-mode pooler that does not keep them, the gateway turns it off by
+    itself on the first request that finds its statements gone (and runs it again).
     """
 
     db_url: str
@@ -43,6 +48,7 @@ class GatewayConfig:
     pool_min_size: int = 1
     pool_max_size: int = 10
     pool_timeout: float = 10.0
+    prepared_statements: bool = True
 
     @classmethod
     def supabase(cls, db_url: str, jwt_secret: str, **overrides: Any) -> GatewayConfig:
@@ -56,6 +62,23 @@ class GatewayConfig:
         }
         values.update(overrides)
         return cls(db_url=db_url, jwt_secret=jwt_secret, **values)
+
+    def to_json(self) -> str:
+        """The settings as JSON (for worker processes; it holds the JWT secret)."""
+        values = {
+            f.name: sorted(v) if isinstance(v := getattr(self, f.name), frozenset) else v
+            for f in dataclasses.fields(self)
+        }
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> GatewayConfig:
+        """The settings :meth:`to_json` wrote."""
+        values: dict[str, Any] = json.loads(text)
+        for name in ("api_keys", "cors_allowed_origins"):
+            if values.get(name) is not None:
+                values[name] = frozenset(values[name])
+        return cls(**values)
 
     def __post_init__(self) -> None:
         if not self.schemas:

@@ -7,12 +7,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from psycopg import sql
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ._config import GatewayConfig
 from ._errors import ApiError
+from ._pool import Pool
 from ._query import SelectItem, has_aggregates
 from ._request import ParsedQuery, Preferences
 from ._schema_cache import Relation, SchemaCache
@@ -30,6 +30,7 @@ __all__ = [
     "lookup_relation",
     "plain",
     "singular_error",
+    "strict_max_affected",
 ]
 
 Kind = Literal["read", "insert", "update", "delete", "put", "rpc"]
@@ -43,7 +44,7 @@ class Ctx:
     request: Request
     config: GatewayConfig
     cache: SchemaCache
-    db: Any  # the gateway's connection pool (see _transaction)
+    db: Pool
     method: str
     schema: str
     role: str
@@ -133,6 +134,11 @@ def singular_error(n: int) -> ApiError:
     )
 
 
+def strict_max_affected(ctx: Ctx) -> bool:
+    """Whether ``Prefer: max-affected`` applies (it needs ``handling=strict``)."""
+    return ctx.prefs.max_affected is not None and ctx.prefs.handling == "strict"
+
+
 def check_max_affected(ctx: Ctx, affected: int) -> None:
     """PGRST124 when ``Prefer: max-affected`` (with ``handling=strict``) is exceeded."""
     prefs = ctx.prefs
@@ -168,7 +174,7 @@ def build_node(
     ctx: Ctx,
     name: str,
     relation: Relation | None,
-    from_sql: sql.Composable,
+    from_sql: str,
     items: list[SelectItem],
     pq: ParsedQuery,
 ) -> ReadNode:

@@ -131,12 +131,13 @@ def _check_audience(claims: Mapping[str, Any], audience: str | None) -> None:
         raise _claims_error("JWT not in audience")
 
 
-def decode_jwt(
-    token: str, secret: str, *, audience: str | None = None, now: float | None = None
-) -> dict[str, Any]:
-    """Verify a token and return its claims, or raise PostgREST's PGRST301/PGRST303.
+@lru_cache(maxsize=1024)
+def _verified_claims(token: str, secret: str) -> dict[str, Any]:
+    """The claims of a token whose signature one of the secret's keys verifies.
 
-    ``secret`` is an HMAC secret, or a JWK / JWK set (JSON) for HS*, RS* and ES* tokens.
+    Cached (a user's token is sent with every request until it expires): the result
+    depends only on the token and the secret; the time and audience checks, which depend
+    on the clock and the request, run every time. Failures are not cached.
     """
     if not token:
         raise _decode_error("Empty JWT is sent in Authorization header")
@@ -164,6 +165,17 @@ def decode_jwt(
         raise _claims_error("Parsing claims failed") from None
     if not isinstance(claims, dict):
         raise _claims_error("Parsing claims failed")
+    return claims
+
+
+def decode_jwt(
+    token: str, secret: str, *, audience: str | None = None, now: float | None = None
+) -> dict[str, Any]:
+    """Verify a token and return its claims, or raise PostgREST's PGRST301/PGRST303.
+
+    ``secret`` is an HMAC secret, or a JWK / JWK set (JSON) for HS*, RS* and ES* tokens.
+    """
+    claims = dict(_verified_claims(token, secret))
     _check_time_claims(claims, time.time() if now is None else now)
     _check_audience(claims, audience)
     return claims

@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from psycopg import sql
 from starlette.responses import Response
 
-from ._context import Ctx, build_node, check_max_affected, finish, singular_error
+from ._context import (
+    Ctx,
+    build_node,
+    check_max_affected,
+    finish,
+    singular_error,
+    strict_max_affected,
+)
 from ._errors import ApiError
 from ._request import Media, compute_range, negotiate, parse_query, parse_range_header
 from ._schema_cache import Relation
@@ -69,16 +75,16 @@ class _Count:
             return 0
 
 
-def _count(ctx: Ctx, b: Builder, count_sql: sql.Composable, how: str) -> _Count:
-    exact_sql = sql.SQL("SELECT count(*) FROM ({}) AS pgrst_count").format(count_sql)
+def _count(ctx: Ctx, b: Builder, count_sql: str, how: str) -> _Count:
+    exact_sql = f"SELECT count(*) FROM ({count_sql}) AS pgrst_count"
     max_rows = ctx.config.max_rows
     wants_exact = how in ("exact", "estimated")
     wants_plan = how == "planned" or (how == "estimated" and max_rows is not None)
-    plan_sql = sql.SQL("EXPLAIN (FORMAT JSON) {}").format(count_sql)
+    plan_sql = f"EXPLAIN (FORMAT JSON) {count_sql}"
     return _Count(
         how,
         Statement(exact_sql, b.params) if wants_exact else None,
-        Statement(plan_sql, b.params) if wants_plan else None,
+        Statement(plan_sql, b.params, preparable=False) if wants_plan else None,
     )
 
 
@@ -114,8 +120,10 @@ async def run_read(
         if max_affected_check:
             check_max_affected(ctx, page_total)
 
-    statements = [Statement(stmt, b.params), *(count.statements() if count else [])]
-    rows = await run_transaction(ctx, read_only, statements, check=check)
+    main = Statement(stmt, b.params, response_gucs=True)
+    statements = [main, *(count.statements() if count else [])]
+    checked = media.kind == "object" or (max_affected_check and strict_max_affected(ctx))
+    rows = await run_transaction(ctx, read_only, statements, check=check if checked else None)
     page_total, body = int(rows[0][0][0]), rows[0][0][1]
     total = count.total(rows[1:], ctx.config.max_rows) if count else None
     status = _range_status(ctx, offset, page_total, total)
@@ -145,9 +153,7 @@ def _range_status(ctx: Ctx, lower: int, page_total: int, total: int | None) -> i
     return status
 
 
-async def explain(
-    ctx: Ctx, media: Media, b: Builder, stmt: sql.Composed, read_only: bool
-) -> Response:
+async def explain(ctx: Ctx, media: Media, b: Builder, stmt: str, read_only: bool) -> Response:
     """``Accept: application/vnd.pgrst.plan``: the statement's plan, always rolled back."""
     opts = ["FORMAT " + media.plan_format.upper()]
     for o in media.plan_options:
@@ -158,10 +164,9 @@ async def explain(
                 f"None of these media types are available: {media.content_type}",
             )
         opts.append(o.upper())
-    query = sql.SQL("EXPLAIN ({}) {}").format(sql.SQL(", ").join(map(sql.SQL, opts)), stmt)
-    (rows,) = await run_transaction(
-        ctx, read_only, [Statement(query, b.params)], force_rollback=True
-    )
+    query = f"EXPLAIN ({', '.join(opts)}) {stmt}"
+    plan = Statement(query, b.params, preparable=False)
+    (rows,) = await run_transaction(ctx, read_only, [plan], force_rollback=True)
     if media.plan_format == "json":
         value = rows[0][0]
         body = value if isinstance(value, str) else json.dumps(value)

@@ -7,17 +7,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg import sql
 from starlette.responses import Response
 
-from ._context import Ctx, build_node, check_max_affected, finish
+from ._context import Ctx, build_node, check_max_affected, finish, strict_max_affected
 from ._errors import ApiError, not_implemented
 from ._query import SelectItem, StarItem, parse_columns
 from ._read import explain, run_read
 from ._request import Media, negotiate, parse_body, parse_query
 from ._rpc import RAW_BODY_TYPES, find_function, find_raw_function, is_rpc_argument
 from ._schema_cache import Column, Function, Relation
-from ._sql import BodyMode, Builder, qualified
+from ._sql import RESPONSE_GUCS, BodyMode, Builder, qualified
 from ._sql_write import rpc_call_sql
 from ._transaction import Rows, Statement, run_transaction
 
@@ -29,7 +28,7 @@ class _Call:
     """The function a request calls, its call expression and the parameters left over."""
 
     fn: Function
-    call: sql.Composable
+    call: str
     rest: list[tuple[str, str]]
 
 
@@ -38,9 +37,7 @@ async def _raw_body_call(ctx: Ctx, b: Builder, name: str, raw_type: str) -> _Cal
     raw = await ctx.request.body()
     fn = find_raw_function(ctx.cache, ctx.schema, name, raw_type)
     value: Any = raw if raw_type == "bytea" else raw.decode("utf-8", errors="replace")
-    call = sql.SQL("{}({}::{})").format(
-        qualified(fn.schema, fn.name), b.param(value), sql.SQL(raw_type)
-    )
+    call = f"{qualified(fn.schema, fn.name)}({b.param(value)}::{raw_type})"
     return _Call(fn, call, ctx.params)
 
 
@@ -118,17 +115,18 @@ async def rpc(ctx: Ctx, name: str) -> Response:
 
 async def _void_call(ctx: Ctx, media: Media, b: Builder, call: _Call, read_only: bool) -> Response:
     """A ``void`` function: 204."""
-    stmt = sql.SQL("SELECT 1::bigint, NULL::text FROM (SELECT {}) AS pgrst_call").format(call.call)
+    stmt = f"SELECT 1::bigint, NULL::text, {RESPONSE_GUCS} FROM (SELECT {call.call}) AS pgrst_call"
     if media.kind == "plan":
         return await explain(ctx, media, b, stmt, read_only)
 
     def check(rows: list[Rows]) -> None:
-        if ctx.prefs.max_affected is not None and ctx.prefs.handling == "strict":
-            if not call.fn.returns_set:
-                raise _strict_max_affected_error()
-            check_max_affected(ctx, 0)
+        if not call.fn.returns_set:
+            raise _strict_max_affected_error()
+        check_max_affected(ctx, 0)
 
-    await run_transaction(ctx, read_only, [Statement(stmt, b.params)], check=check)
+    main = Statement(stmt, b.params, response_gucs=True)
+    checked = strict_max_affected(ctx)
+    await run_transaction(ctx, read_only, [main], check=check if checked else None)
     ctx.headers["Content-Range"] = "0-0/*"  # PostgREST counts the one (void) row
     return finish(ctx, 204, None, None)
 
@@ -158,8 +156,7 @@ async def _result_call(
         embeddable = relation if can_embed else None
         node = build_node(b, ctx, fn.name, embeddable, call.call, pq.select, pq)
         node.relation = relation
-    strict_max = ctx.prefs.max_affected is not None and ctx.prefs.handling == "strict"
-    if strict_max and not fn.returns_set:
+    if strict_max_affected(ctx) and not fn.returns_set:
         raise _strict_max_affected_error()
     singular = not fn.returns_set
     if singular and media.kind == "object":

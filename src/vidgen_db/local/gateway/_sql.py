@@ -1,6 +1,7 @@
-"""What every SQL builder shares: quoting, bound parameters, the node tree, response bodies.
+"""What every SQL builder shares: quoting, parameters, the node tree, response bodies.
 
-Every identifier is quoted and every value is a bound parameter, never spliced into text.
+The builders write plain SQL text: every identifier quoted, every value a ``%(pN)s``
+placeholder that psycopg binds (never text of ours spliced with a value).
 """
 
 from __future__ import annotations
@@ -8,14 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from psycopg import sql
-
 from ._errors import query_param_error
 from ._query import EmbedItem, NodeParams, SelectItem
 from ._relationships import Relationship
 from ._schema_cache import Function, Relation
 
 __all__ = [
+    "RESPONSE_GUCS",
     "BodyMode",
     "Builder",
     "EmbedNode",
@@ -29,25 +29,31 @@ __all__ = [
 
 BodyMode = Literal["json", "stripped", "csv", "scalar", "none"]
 
+#: The last two columns of a request's main statement: what its SQL set in
+#: ``response.headers`` and ``response.status``, read after the rows (as PostgREST does).
+RESPONSE_GUCS = (
+    "current_setting('response.headers', true), current_setting('response.status', true)"
+)
 
-def raw(text: str) -> sql.SQL:
+
+def raw(text: str) -> str:
     """Trusted SQL text, with ``%`` escaped for the parameterized execution."""
-    return sql.SQL(text.replace("%", "%%"))
+    return text.replace("%", "%%")
 
 
-def ident(name: str) -> sql.Composable:
+def ident(name: str) -> str:
     """A quoted identifier."""
     if "\x00" in name:
         raise query_param_error("Invalid identifier", "identifiers cannot contain NUL")
     return raw('"' + name.replace('"', '""') + '"')
 
 
-def qualified(schema: str, name: str) -> sql.Composable:
+def qualified(schema: str, name: str) -> str:
     """``"schema"."name"``."""
-    return sql.SQL("{}.{}").format(ident(schema), ident(name))
+    return f"{ident(schema)}.{ident(name)}"
 
 
-def type_sql(type_name: str) -> sql.Composable:
+def type_sql(type_name: str) -> str:
     """A type name as the catalog formats it (already quoted where needed)."""
     return raw(type_name)
 
@@ -59,10 +65,10 @@ class Builder:
         self.params: dict[str, Any] = {}
         self._aliases = 0
 
-    def param(self, value: Any) -> sql.Composable:
+    def param(self, value: Any) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
-        return sql.Placeholder(name)
+        return f"%({name})s"
 
     def alias(self) -> str:
         self._aliases += 1
@@ -86,7 +92,7 @@ class ReadNode:
     schema: str
     name: str
     relation: Relation | None
-    from_sql: sql.Composable
+    from_sql: str
     alias: str
     items: list[SelectItem]
     params: NodeParams
@@ -94,22 +100,20 @@ class ReadNode:
     computed: dict[str, Function] = field(default_factory=dict)
 
 
-def body_sql(mode: BodyMode, names: list[str] | None = None) -> sql.Composable:
+def body_sql(mode: BodyMode, names: list[str] | None = None) -> str:
     """The response body aggregated from the rows of ``pgrst_t`` (PostgREST builds it in SQL)."""
     t = ident("pgrst_t")
     if mode == "json":
-        return sql.SQL("coalesce(json_agg({}), '[]')::text").format(t)
+        return f"coalesce(json_agg({t}), '[]')::text"
     if mode == "stripped":
-        return sql.SQL("coalesce(json_agg(json_strip_nulls(row_to_json({}))), '[]')::text").format(
-            t
-        )
+        return f"coalesce(json_agg(json_strip_nulls(row_to_json({t}))), '[]')::text"
     if mode == "scalar":
         assert names
-        return sql.SQL("coalesce(json_agg({}.{}), '[]')::text").format(t, ident(names[0]))
+        return f"coalesce(json_agg({t}.{ident(names[0])}), '[]')::text"
     if mode == "csv":
-        return sql.SQL(
-            "coalesce((SELECT string_agg(k, ',') FROM json_object_keys(json_agg({t}) -> 0) AS k), "
-            "'') || E'\\n' || coalesce(string_agg(substring({t}::text, 2, length({t}::text) - 2),"
+        return (
+            f"coalesce((SELECT string_agg(k, ',') FROM json_object_keys(json_agg({t}) -> 0) AS k), "
+            f"'') || E'\\n' || coalesce(string_agg(substring({t}::text, 2, length({t}::text) - 2),"
             " E'\\n'), '')"
-        ).format(t=t)
-    return sql.SQL("NULL::text")
+        )
+    return "NULL::text"

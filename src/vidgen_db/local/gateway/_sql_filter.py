@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from psycopg import sql
-
 from ._errors import ApiError
 from ._query import Condition, Field, Filter, LogicTree
 from ._schema_cache import Function, Relation
@@ -30,8 +28,8 @@ _BINARY_OPS = {
     "ov": "&&",
     "sl": "<<",
     "sr": ">>",
-    "nxl": "&<",
-    "nxr": "&>",
+    "nxr": "&<",  # does not extend to the right of
+    "nxl": "&>",  # does not extend to the left of
     "adj": "-|-",
 }
 _FTS_FUNCS = {
@@ -52,22 +50,20 @@ _INDEX_RE = re.compile(r"^-?\d+$")
 
 def field_sql(
     b: Builder, alias: str, fld: Field, computed: dict[str, Function] | None = None
-) -> sql.Composable:
+) -> str:
     """``"alias"."col"->'a'->>'b'`` with the keys as parameters; computed columns are calls."""
     fn = computed.get(fld.name) if computed else None
-    expr: sql.Composable
+    expr: str
     if fn is not None and fn.row_param_of is not None:
-        expr = sql.SQL("{}({}::{})").format(
-            qualified(fn.schema, fn.name), ident(alias), qualified(*fn.row_param_of)
-        )
+        expr = f"{qualified(fn.schema, fn.name)}({ident(alias)}::{qualified(*fn.row_param_of)})"
     else:
-        expr = sql.SQL("{}.{}").format(ident(alias), ident(fld.name))
+        expr = f"{ident(alias)}.{ident(fld.name)}"
     for step in fld.json_path:
         if _INDEX_RE.match(step.key):
-            key = sql.SQL("{}::int").format(b.param(int(step.key)))
+            key = f"{b.param(int(step.key))}::int"
         else:
-            key = sql.SQL("{}::text").format(b.param(step.key))
-        expr = sql.SQL("({} {} {})").format(expr, sql.SQL(step.arrow), key)
+            key = f"{b.param(step.key)}::text"
+        expr = f"({expr} {step.arrow} {key})"
     return expr
 
 
@@ -78,34 +74,32 @@ def _column_type(relation: Relation | None, fld: Field) -> str | None:
     return column.type if column else None
 
 
-def _fts_sql(
-    b: Builder, f: Filter, lhs: sql.Composable, relation: Relation | None
-) -> sql.Composable:
+def _fts_sql(b: Builder, f: Filter, lhs: str, relation: Relation | None) -> str:
     """``vector @@ to_tsquery(...)``; a column that is not a tsvector goes through to_tsvector."""
     assert isinstance(f.value, str)
-    func = sql.SQL(_FTS_FUNCS[f.op])
+    func = _FTS_FUNCS[f.op]
     is_vector = _column_type(relation, f.field) == "tsvector"
     if f.fts_config is not None:
-        cfg = sql.SQL("{}::regconfig").format(b.param(f.fts_config))
-        query = sql.SQL("{}({}, {})").format(func, cfg, b.param(f.value))
-        vector = lhs if is_vector else sql.SQL("to_tsvector({}, {})").format(cfg, lhs)
+        cfg = f"{b.param(f.fts_config)}::regconfig"
+        query = f"{func}({cfg}, {b.param(f.value)})"
+        vector = lhs if is_vector else f"to_tsvector({cfg}, {lhs})"
     else:
-        query = sql.SQL("{}({})").format(func, b.param(f.value))
-        vector = lhs if is_vector else sql.SQL("to_tsvector({})").format(lhs)
-    return sql.SQL("{} @@ {}").format(vector, query)
+        query = f"{func}({b.param(f.value)})"
+        vector = lhs if is_vector else f"to_tsvector({lhs})"
+    return f"{vector} @@ {query}"
 
 
-def _binary_sql(b: Builder, f: Filter, lhs: sql.Composable) -> sql.Composable:
+def _binary_sql(b: Builder, f: Filter, lhs: str) -> str:
     """``lhs op value``, or ``lhs op ANY|ALL(value)`` with a modifier."""
     assert isinstance(f.value, str)
     value = f.value
     if f.op in ("like", "ilike"):
         value = value.replace("*", "%")
-    op = sql.SQL(_BINARY_OPS[f.op])
+    op = _BINARY_OPS[f.op]
     if f.modifier is not None:
-        quant = sql.SQL("ANY" if f.modifier == "any" else "ALL")
-        return sql.SQL("{} {} {}({})").format(lhs, op, quant, b.param(value))
-    return sql.SQL("{} {} {}").format(lhs, op, b.param(value))
+        quant = "ANY" if f.modifier == "any" else "ALL"
+        return f"{lhs} {op} {quant}({b.param(value)})"
+    return f"{lhs} {op} {b.param(value)}"
 
 
 def filter_sql(
@@ -114,39 +108,36 @@ def filter_sql(
     f: Filter,
     relation: Relation | None,
     computed: dict[str, Function] | None = None,
-) -> sql.Composable:
+) -> str:
     """One filter as a boolean expression."""
     lhs = field_sql(b, alias, f.field, computed)
-    expr: sql.Composable
+    expr: str
     if f.op == "is":
         assert isinstance(f.value, str)
-        expr = sql.SQL("{} {}").format(lhs, sql.SQL(_IS_VALUES[f.value]))
+        expr = f"{lhs} {_IS_VALUES[f.value]}"
     elif f.op == "in":
         assert isinstance(f.value, tuple)
         if not f.value:
-            expr = sql.SQL("FALSE")
+            expr = "FALSE"
         else:
-            expr = sql.SQL("{} IN ({})").format(
-                lhs, sql.SQL(", ").join(b.param(v) for v in f.value)
-            )
+            values = ", ".join(b.param(v) for v in f.value)
+            expr = f"{lhs} IN ({values})"
     elif f.op in _FTS_FUNCS:
         expr = _fts_sql(b, f, lhs, relation)
     else:
         expr = _binary_sql(b, f, lhs)
     if f.negated:
-        expr = sql.SQL("NOT ({})").format(expr)
+        expr = f"NOT ({expr})"
     return expr
 
 
-def condition_sql(b: Builder, node: ReadNode, cond: Condition) -> sql.Composable:
+def condition_sql(b: Builder, node: ReadNode, cond: Condition) -> str:
     """A filter or logic tree of a node; filters naming an embed test its presence."""
     if isinstance(cond, LogicTree):
         parts = [condition_sql(b, node, c) for c in cond.children]
-        joiner = sql.SQL(" AND " if cond.op == "and" else " OR ")
-        expr: sql.Composable = (
-            sql.SQL("({})").format(joiner.join(parts)) if parts else sql.SQL("TRUE")
-        )
-        return sql.SQL("NOT {}").format(expr) if cond.negated else expr
+        joiner = " AND " if cond.op == "and" else " OR "
+        expr: str = f"({joiner.join(parts)})" if parts else "TRUE"
+        return f"NOT {expr}" if cond.negated else expr
     emb = node.children.get(cond.field.name) if not cond.field.json_path else None
     if emb is not None:
         if cond.op != "is" or cond.value not in ("null", "not_null"):
@@ -157,15 +148,15 @@ def condition_sql(b: Builder, node: ReadNode, cond: Condition) -> sql.Composable
                 "Only is null or not is null filters are allowed on embedded resources",
             )
         is_null = (cond.value == "null") != cond.negated
-        test = sql.SQL("IS NULL" if is_null else "IS NOT NULL")
-        return sql.SQL("{} {}").format(embed_value(emb), test)
+        test = "IS NULL" if is_null else "IS NOT NULL"
+        return f"{embed_value(emb)} {test}"
     return filter_sql(b, node.alias, cond, node.relation, node.computed)
 
 
-def embed_value(emb: EmbedNode) -> sql.Composable:
+def embed_value(emb: EmbedNode) -> str:
     """An expression that is NULL exactly when the embedded resource is empty."""
     if emb.rel.to_one:
-        return sql.SQL("row_to_json({}.*)").format(ident(emb.lateral))
+        return f"row_to_json({ident(emb.lateral)}.*)"
     if emb.item.spread:
-        return sql.SQL("nullif({}.pgrst_n, 0)").format(ident(emb.lateral))
-    return sql.SQL("{}.{}").format(ident(emb.lateral), ident("body"))
+        return f"nullif({ident(emb.lateral)}.pgrst_n, 0)"
+    return f"{ident(emb.lateral)}.{ident('body')}"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from psycopg import sql
-
 from ._errors import ApiError, not_implemented, query_param_error
 from ._query import (
     AggregateItem,
@@ -18,7 +16,17 @@ from ._query import (
 )
 from ._relationships import Relationship, find_relationship
 from ._schema_cache import Relation, SchemaCache
-from ._sql import BodyMode, Builder, EmbedNode, ReadNode, body_sql, ident, qualified, type_sql
+from ._sql import (
+    RESPONSE_GUCS,
+    BodyMode,
+    Builder,
+    EmbedNode,
+    ReadNode,
+    body_sql,
+    ident,
+    qualified,
+    type_sql,
+)
 from ._sql_filter import condition_sql, field_sql
 
 __all__ = ["build_read_node", "node_output_names", "node_sql", "wrap_read"]
@@ -30,7 +38,7 @@ def build_read_node(
     schema: str,
     name: str,
     relation: Relation | None,
-    from_sql: sql.Composable,
+    from_sql: str,
     alias: str,
     items: list[SelectItem],
     params_by_path: dict[tuple[str, ...], NodeParams],
@@ -79,16 +87,12 @@ def build_read_node(
     return node
 
 
-def _child_from(rel: Relationship, parent: Relation, parent_alias: str) -> sql.Composable:
+def _child_from(rel: Relationship, parent: Relation, parent_alias: str) -> str:
     """What an embedded node reads: a table, or a computed relationship called on the row."""
     if rel.function is None:
         return qualified(rel.target.schema, rel.target.name)
-    row_type = rel.function.row_param_of or (parent.schema, parent.name)
-    return sql.SQL("{}({}::{})").format(
-        qualified(rel.function.schema, rel.function.name),
-        ident(parent_alias),
-        qualified(*row_type),
-    )
+    row_type = qualified(*(rel.function.row_param_of or (parent.schema, parent.name)))
+    return f"{qualified(rel.function.schema, rel.function.name)}({ident(parent_alias)}::{row_type})"
 
 
 def node_output_names(node: ReadNode) -> list[str]:
@@ -111,42 +115,30 @@ def node_output_names(node: ReadNode) -> list[str]:
 
 def _join_conditions(
     child: ReadNode, parent_alias: str, rel: Relationship
-) -> tuple[list[sql.Composable], list[sql.Composable]]:
+) -> tuple[list[str], list[str]]:
     """(extra FROM joins, WHERE conditions) linking ``child`` to its parent."""
-    joins: list[sql.Composable] = []
-    where: list[sql.Composable] = []
+    joins: list[str] = []
+    where: list[str] = []
     if rel.function is not None:
         return joins, where
     if rel.junction is None:
         for src, tgt in rel.pairs:
-            where.append(
-                sql.SQL("{}.{} = {}.{}").format(
-                    ident(child.alias), ident(tgt), ident(parent_alias), ident(src)
-                )
-            )
+            where.append(f"{ident(child.alias)}.{ident(tgt)} = {ident(parent_alias)}.{ident(src)}")
         return joins, where
     jalias = child.alias + "_j"
-    on = sql.SQL(" AND ").join(
-        sql.SQL("{}.{} = {}.{}").format(ident(jalias), ident(jcol), ident(child.alias), ident(tcol))
+    on = " AND ".join(
+        f"{ident(jalias)}.{ident(jcol)} = {ident(child.alias)}.{ident(tcol)}"
         for jcol, tcol in rel.target_pairs
     )
     joins.append(
-        sql.SQL(" JOIN {} AS {} ON {}").format(
-            qualified(rel.junction.schema, rel.junction.name), ident(jalias), on
-        )
+        f" JOIN {qualified(rel.junction.schema, rel.junction.name)} AS {ident(jalias)} ON {on}"
     )
     for jcol, scol in rel.pairs:
-        where.append(
-            sql.SQL("{}.{} = {}.{}").format(
-                ident(jalias), ident(jcol), ident(parent_alias), ident(scol)
-            )
-        )
+        where.append(f"{ident(jalias)}.{ident(jcol)} = {ident(parent_alias)}.{ident(scol)}")
     return joins, where
 
 
-def _related_order_expr(
-    b: Builder, node: ReadNode, relation: str, term_field: Field
-) -> sql.Composable:
+def _related_order_expr(b: Builder, node: ReadNode, relation: str, term_field: Field) -> str:
     """``order=rel(col)``: the column of the to-one embed, read by a correlated subquery."""
     emb = node.children.get(relation)
     if emb is None:
@@ -175,25 +167,24 @@ def _related_order_expr(
         NodeParams(),
     )
     joins, where = _join_conditions(probe, node.alias, emb.rel)
-    return sql.SQL("(SELECT {} FROM {} AS {}{} WHERE {} LIMIT 1)").format(
-        field_sql(b, inner_alias, term_field, emb.node.computed),
-        emb.node.from_sql,
-        ident(inner_alias),
-        sql.Composed(joins),
-        sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE"),
+    column = field_sql(b, inner_alias, term_field, emb.node.computed)
+    condition = " AND ".join(where) if where else "TRUE"
+    return (
+        f"(SELECT {column} FROM {emb.node.from_sql} AS {ident(inner_alias)}{''.join(joins)}"
+        f" WHERE {condition} LIMIT 1)"
     )
 
 
-def _order_sql(b: Builder, node: ReadNode) -> list[sql.Composable]:
-    out: list[sql.Composable] = []
+def _order_sql(b: Builder, node: ReadNode) -> list[str]:
+    out: list[str] = []
     for term in node.params.order or []:
         if term.relation is not None:
             expr = _related_order_expr(b, node, term.relation, term.field)
         else:
             expr = field_sql(b, node.alias, term.field, node.computed)
-        part = sql.SQL("{} {}").format(expr, sql.SQL("DESC" if term.desc else "ASC"))
+        part = f"{expr} {'DESC' if term.desc else 'ASC'}"
         if term.nulls:
-            part = sql.SQL("{} NULLS {}").format(part, sql.SQL(term.nulls.upper()))
+            part = f"{part} NULLS {term.nulls.upper()}"
         out.append(part)
     return out
 
@@ -202,79 +193,62 @@ def _order_sql(b: Builder, node: ReadNode) -> list[sql.Composable]:
 class _Clauses:
     """The pieces of one node's SELECT, filled item by item."""
 
-    select: list[sql.Composable] = field(default_factory=list)
-    joins: list[sql.Composable] = field(default_factory=list)
-    where: list[sql.Composable] = field(default_factory=list)
-    group_by: list[sql.Composable] = field(default_factory=list)
+    select: list[str] = field(default_factory=list)
+    joins: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+    group_by: list[str] = field(default_factory=list)
 
 
-def _aggregate_sql(b: Builder, node: ReadNode, item: AggregateItem) -> sql.Composable:
+def _aggregate_sql(b: Builder, node: ReadNode, item: AggregateItem) -> str:
     """``count(*)``, ``sum(CAST(col AS type))``, with the output cast and the alias."""
     if item.field is None:
-        agg: sql.Composable = sql.SQL("count(*)")
+        agg: str = "count(*)"
     else:
         arg = field_sql(b, node.alias, item.field, node.computed)
         if item.cast_in:
-            arg = sql.SQL("CAST({} AS {})").format(arg, type_sql(item.cast_in))
-        agg = sql.SQL("{}({})").format(sql.SQL(item.func), arg)
+            arg = f"CAST({arg} AS {type_sql(item.cast_in)})"
+        agg = f"{item.func}({arg})"
     if item.cast_out:
-        agg = sql.SQL("CAST({} AS {})").format(agg, type_sql(item.cast_out))
-    return sql.SQL("{} AS {}").format(agg, ident(item.output_name()))
+        agg = f"CAST({agg} AS {type_sql(item.cast_out)})"
+    return f"{agg} AS {ident(item.output_name())}"
 
 
-def _to_one_embed(emb: EmbedNode, child: sql.Composable, out: _Clauses) -> None:
+def _to_one_embed(emb: EmbedNode, child: str, out: _Clauses) -> None:
     """A many-to-one or one-to-one embed: an object (or its columns, for a spread)."""
     item, lat = emb.item, ident(emb.lateral)
     kind = "INNER" if item.join == "inner" else "LEFT"
-    out.joins.append(
-        sql.SQL(" {} JOIN LATERAL ({}) AS {} ON TRUE").format(sql.SQL(kind), child, lat)
-    )
+    out.joins.append(f" {kind} JOIN LATERAL ({child}) AS {lat} ON TRUE")
     if item.spread:
-        out.select.extend(
-            sql.SQL("{}.{} AS {}").format(lat, ident(n), ident(n))
-            for n in node_output_names(emb.node)
-        )
+        out.select.extend(f"{lat}.{ident(n)} AS {ident(n)}" for n in node_output_names(emb.node))
     elif item.items:
-        out.select.append(
-            sql.SQL("row_to_json({}.*)::jsonb AS {}").format(lat, ident(item.output_name()))
-        )
+        out.select.append(f"row_to_json({lat}.*)::jsonb AS {ident(item.output_name())}")
 
 
-def _to_many_spread(emb: EmbedNode, child: sql.Composable, out: _Clauses) -> None:
+def _to_many_spread(emb: EmbedNode, child: str, out: _Clauses) -> None:
     """A to-many spread: every column becomes an array, correlated by position."""
     item, lat, t = emb.item, ident(emb.lateral), ident("pgrst_t")
     names = node_output_names(emb.node)
-    aggs: list[sql.Composable] = [
-        sql.SQL("json_agg({}.{})::jsonb AS {}").format(t, ident(n), ident(n)) for n in names
-    ]
-    aggs.append(sql.SQL("count(*) AS pgrst_n"))
+    aggs: list[str] = [f"json_agg({t}.{ident(n)})::jsonb AS {ident(n)}" for n in names]
+    aggs.append("count(*) AS pgrst_n")
     out.joins.append(
-        sql.SQL(" LEFT JOIN LATERAL (SELECT {a} FROM ({c}) AS {t}) AS {lat} ON TRUE").format(
-            a=sql.SQL(", ").join(aggs), c=child, t=t, lat=lat
-        )
+        f" LEFT JOIN LATERAL (SELECT {', '.join(aggs)} FROM ({child}) AS {t}) AS {lat} ON TRUE"
     )
     if item.join == "inner":
-        out.where.append(sql.SQL("{}.pgrst_n > 0").format(lat))
-    out.select.extend(
-        sql.SQL("coalesce({}.{}, '[]'::jsonb) AS {}").format(lat, ident(n), ident(n)) for n in names
-    )
+        out.where.append(f"{lat}.pgrst_n > 0")
+    out.select.extend(f"coalesce({lat}.{ident(n)}, '[]'::jsonb) AS {ident(n)}" for n in names)
 
 
-def _to_many_embed(emb: EmbedNode, child: sql.Composable, out: _Clauses) -> None:
+def _to_many_embed(emb: EmbedNode, child: str, out: _Clauses) -> None:
     """A one-to-many or many-to-many embed: an array of objects."""
-    item, lat = emb.item, ident(emb.lateral)
+    item, lat, t = emb.item, ident(emb.lateral), ident("pgrst_t")
     out.joins.append(
-        sql.SQL(
-            " LEFT JOIN LATERAL (SELECT json_agg({t})::jsonb AS body"
-            " FROM ({c}) AS {t}) AS {lat} ON TRUE"
-        ).format(t=ident("pgrst_t"), c=child, lat=lat)
+        f" LEFT JOIN LATERAL (SELECT json_agg({t})::jsonb AS body FROM ({child}) AS {t})"
+        f" AS {lat} ON TRUE"
     )
     if item.join == "inner":
-        out.where.append(sql.SQL("{}.body IS NOT NULL").format(lat))
+        out.where.append(f"{lat}.body IS NOT NULL")
     if item.items:
-        out.select.append(
-            sql.SQL("coalesce({}.body, '[]'::jsonb) AS {}").format(lat, ident(item.output_name()))
-        )
+        out.select.append(f"coalesce({lat}.body, '[]'::jsonb) AS {ident(item.output_name())}")
 
 
 def _add_item(
@@ -284,12 +258,12 @@ def _add_item(
     if isinstance(item, AggregateItem):
         out.select.append(_aggregate_sql(b, node, item))
     elif isinstance(item, StarItem):
-        out.select.append(sql.SQL("{}.*").format(ident(node.alias)))
+        out.select.append(f"{ident(node.alias)}.*")
     elif isinstance(item, ColumnItem):
         expr = field_sql(b, node.alias, item.field, node.computed)
         if item.cast:
-            expr = sql.SQL("CAST({} AS {})").format(expr, type_sql(item.cast))
-        out.select.append(sql.SQL("{} AS {}").format(expr, ident(item.output_name())))
+            expr = f"CAST({expr} AS {type_sql(item.cast)})"
+        out.select.append(f"{expr} AS {ident(item.output_name())}")
         if aggregated:
             out.group_by.append(expr)
     else:
@@ -303,17 +277,15 @@ def _add_item(
             _to_many_embed(emb, child, out)
 
 
-def _tail_sql(
-    b: Builder, node: ReadNode, query: sql.Composable, limit: int | None, offset: int | None
-) -> sql.Composable:
+def _tail_sql(b: Builder, node: ReadNode, query: str, limit: int | None, offset: int | None) -> str:
     """ORDER BY, LIMIT and OFFSET."""
     order = _order_sql(b, node)
     if order:
-        query = sql.SQL("{} ORDER BY {}").format(query, sql.SQL(", ").join(order))
+        query = f"{query} ORDER BY {', '.join(order)}"
     if limit is not None:
-        query = sql.SQL("{} LIMIT {}").format(query, b.param(limit))
+        query = f"{query} LIMIT {b.param(limit)}"
     if offset:
-        query = sql.SQL("{} OFFSET {}").format(query, b.param(offset))
+        query = f"{query} OFFSET {b.param(offset)}"
     return query
 
 
@@ -326,7 +298,7 @@ def node_sql(
     limit: int | None = None,
     offset: int | None = None,
     for_count: bool = False,
-) -> sql.Composable:
+) -> str:
     """The SELECT of one node, its embeds as lateral joins (``for_count``: rows only)."""
     aggregated = any(isinstance(i, AggregateItem) for i in node.items)
     if aggregated and any(isinstance(i, StarItem | EmbedItem) for i in node.items):
@@ -334,22 +306,20 @@ def node_sql(
     out = _Clauses()
     for item in node.items:
         _add_item(b, node, item, aggregated, out)
-    extra_from: list[sql.Composable] = []
+    extra_from: list[str] = []
     if parent is not None and rel is not None:
         extra_from, link = _join_conditions(node, parent.alias, rel)
         out.where.extend(link)
     out.where.extend(condition_sql(b, node, c) for c in node.params.conditions)
-    query: sql.Composable = sql.SQL("SELECT {} FROM {} AS {}{}{}").format(
-        sql.SQL("1") if for_count else sql.SQL(", ").join(out.select),
-        node.from_sql,
-        ident(node.alias),
-        sql.Composed(extra_from),
-        sql.Composed(out.joins),
+    columns = "1" if for_count else ", ".join(out.select)
+    query = (
+        f"SELECT {columns} FROM {node.from_sql} AS {ident(node.alias)}"
+        f"{''.join(extra_from)}{''.join(out.joins)}"
     )
     if out.where:
-        query = sql.SQL("{} WHERE {}").format(query, sql.SQL(" AND ").join(out.where))
+        query = f"{query} WHERE {' AND '.join(out.where)}"
     if out.group_by:
-        query = sql.SQL("{} GROUP BY {}").format(query, sql.SQL(", ").join(out.group_by))
+        query = f"{query} GROUP BY {', '.join(out.group_by)}"
     if for_count:
         return query
     if parent is not None:
@@ -357,10 +327,7 @@ def node_sql(
     return _tail_sql(b, node, query, limit, offset)
 
 
-def wrap_read(
-    inner: sql.Composable, mode: BodyMode, names: list[str] | None = None
-) -> sql.Composed:
-    """``SELECT page_total, body FROM (inner)``."""
-    return sql.SQL("SELECT count(*)::bigint, {} FROM ({}) AS {}").format(
-        body_sql(mode, names), inner, ident("pgrst_t")
-    )
+def wrap_read(inner: str, mode: BodyMode, names: list[str] | None = None) -> str:
+    """``SELECT page_total, body, response GUCs FROM (inner)``."""
+    body = body_sql(mode, names)
+    return f"SELECT count(*)::bigint, {body}, {RESPONSE_GUCS} FROM ({inner}) AS {ident('pgrst_t')}"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from psycopg import sql
-
 from ._schema_cache import Function, Relation
-from ._sql import BodyMode, Builder, ReadNode, body_sql, ident, qualified, type_sql
+from ._sql import RESPONSE_GUCS, BodyMode, Builder, ReadNode, body_sql, ident, qualified, type_sql
 from ._sql_filter import condition_sql
 
 __all__ = [
@@ -23,99 +21,83 @@ __all__ = [
 Conflict = tuple[Literal["merge", "ignore"], list[str]]
 """An upsert: its resolution and the conflict target columns."""
 
-_INSERTED = sql.SQL("nullif(current_setting('pgrst.inserted', true), '')::int")
+_INSERTED = "nullif(current_setting('pgrst.inserted', true), '')::int"
 
 
-def wrap_mutation(
-    mutation: sql.Composable, read: sql.Composable | None, mode: BodyMode
-) -> sql.Composed:
-    """``WITH pgrst_source AS (mutation) SELECT page_total, body, inserted``."""
+def wrap_mutation(mutation: str, read: str | None, mode: BodyMode) -> str:
+    """``WITH pgrst_source AS (mutation) SELECT page_total, body, inserted, response GUCs``."""
+    source = f"WITH pgrst_source AS ({mutation}) SELECT count(*)::bigint"
     if read is None:
-        return sql.SQL(
-            "WITH pgrst_source AS ({}) SELECT count(*)::bigint, NULL::text, {} FROM pgrst_source"
-        ).format(mutation, _INSERTED)
-    return sql.SQL(
-        "WITH pgrst_source AS ({}) SELECT count(*)::bigint, {}, {} FROM ({}) AS {}"
-    ).format(mutation, body_sql(mode), _INSERTED, read, ident("pgrst_t"))
+        return f"{source}, NULL::text, {_INSERTED}, {RESPONSE_GUCS} FROM pgrst_source"
+    body = body_sql(mode)
+    return f"{source}, {body}, {_INSERTED}, {RESPONSE_GUCS} FROM ({read}) AS {ident('pgrst_t')}"
 
 
-def _count_inserted(delta: int) -> sql.Composable:
+def _count_inserted(delta: int) -> str:
     """A predicate that is always true and adds ``delta`` to the ``pgrst.inserted`` setting."""
-    return sql.SQL(
-        "set_config('pgrst.inserted', (coalesce({}, 0) + {})::text, true) IS NOT NULL"
-    ).format(_INSERTED, sql.SQL(str(int(delta))))
+    total = f"(coalesce({_INSERTED}, 0) + {int(delta)})::text"
+    return f"set_config('pgrst.inserted', {total}, true) IS NOT NULL"
 
 
-def returning_sql(alias: str, kind: Literal["all", "none"] | tuple[str, ...]) -> sql.Composable:
+def returning_sql(alias: str, kind: Literal["all", "none"] | tuple[str, ...]) -> str:
     """``RETURNING alias.*``, ``RETURNING 1`` or the named columns."""
     if kind == "all":
-        return sql.SQL(" RETURNING {}.*").format(ident(alias))
+        return f" RETURNING {ident(alias)}.*"
     if kind == "none":
-        return sql.SQL(" RETURNING 1")
-    return sql.SQL(" RETURNING {}").format(
-        sql.SQL(", ").join(sql.SQL("{}.{}").format(ident(alias), ident(c)) for c in kind)
-    )
+        return " RETURNING 1"
+    return " RETURNING " + ", ".join(f"{ident(alias)}.{ident(c)}" for c in kind)
 
 
 def _missing_default_rows(
     b: Builder,
     relation: Relation,
-    body_param: sql.Composable,
+    body_param: str,
     is_array: bool,
     columns: list[str],
     row_keys: list[set[str]],
-) -> sql.Composable:
+) -> str:
     """``VALUES (...)`` with ``DEFAULT`` for every key a row of the payload does not have."""
-    rowtype = sql.SQL("NULL::{}").format(qualified(relation.schema, relation.name))
+    rowtype = f"NULL::{qualified(relation.schema, relation.name)}"
     cols = columns or list(relation.columns)[:1]
-    rows: list[sql.Composable] = []
+    rows: list[str] = []
     for i, keys in enumerate(row_keys):
         element = (
-            sql.SQL("({}::json -> {}::int)").format(body_param, b.param(i))
-            if is_array
-            else sql.SQL("{}::json").format(body_param)
+            f"({body_param}::json -> {b.param(i)}::int)" if is_array else f"{body_param}::json"
         )
         cells = [
-            sql.SQL("(json_populate_record({}, {})).{}").format(rowtype, element, ident(c))
-            if c in keys
-            else sql.SQL("DEFAULT")
+            f"(json_populate_record({rowtype}, {element})).{ident(c)}" if c in keys else "DEFAULT"
             for c in cols
         ]
-        rows.append(sql.SQL("({})").format(sql.SQL(", ").join(cells)))
-    return sql.SQL("VALUES {}").format(sql.SQL(", ").join(rows))
+        rows.append(f"({', '.join(cells)})")
+    return "VALUES " + ", ".join(rows)
 
 
 def _recordset_rows(
     relation: Relation,
-    body_param: sql.Composable,
+    body_param: str,
     is_array: bool,
     columns: list[str],
     count_inserts: bool,
-) -> sql.Composable:
+) -> str:
     """``SELECT cols FROM json_populate_recordset(...)``; upserts count the rows inserted."""
-    array = body_param if is_array else sql.SQL("json_build_array({}::json)").format(body_param)
-    counter = sql.SQL(" WHERE {}").format(_count_inserted(1)) if count_inserts else sql.SQL("")
-    return sql.SQL("SELECT {} FROM json_populate_recordset({}, {}::json) AS {}{}").format(
-        sql.SQL(", ").join(sql.SQL("{}.{}").format(ident("pgrst_body"), ident(c)) for c in columns),
-        sql.SQL("NULL::{}").format(qualified(relation.schema, relation.name)),
-        array,
-        ident("pgrst_body"),
-        counter,
+    array = body_param if is_array else f"json_build_array({body_param}::json)"
+    counter = f" WHERE {_count_inserted(1)}" if count_inserts else ""
+    body = ident("pgrst_body")
+    cols = ", ".join(f"{body}.{ident(c)}" for c in columns)
+    rowtype = f"NULL::{qualified(relation.schema, relation.name)}"
+    return (
+        f"SELECT {cols} FROM json_populate_recordset({rowtype}, {array}::json) AS {body}{counter}"
     )
 
 
-def _on_conflict_sql(conflict: Conflict, columns: list[str]) -> sql.Composable:
+def _on_conflict_sql(conflict: Conflict, columns: list[str]) -> str:
     """``ON CONFLICT (target) DO NOTHING | DO UPDATE SET ...`` (merges uncount the insert)."""
     resolution, targets = conflict
-    target = sql.SQL(", ").join(ident(c) for c in targets)
+    target = ", ".join(ident(c) for c in targets)
     if resolution == "ignore" or not columns:
-        return sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(target)
-    sets = sql.SQL(", ").join(
-        sql.SQL("{} = EXCLUDED.{}").format(ident(c), ident(c)) for c in columns
-    )
-    return sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {} WHERE {}").format(
-        target, sets, _count_inserted(-1)
-    )
+        return f" ON CONFLICT ({target}) DO NOTHING"
+    sets = ", ".join(f"{ident(c)} = EXCLUDED.{ident(c)}" for c in columns)
+    return f" ON CONFLICT ({target}) DO UPDATE SET {sets} WHERE {_count_inserted(-1)}"
 
 
 def insert_sql(
@@ -126,37 +108,36 @@ def insert_sql(
     columns: list[str],
     row_keys: list[set[str]] | None,
     conflict: Conflict | None,
-    returning: sql.Composable,
-) -> sql.Composable:
+    returning: str,
+) -> str:
     """INSERT from a JSON body; ``row_keys`` (for ``missing=default``) marks present keys."""
     table = qualified(relation.schema, relation.name)
     alias = ident(relation.name)
     body_param = b.param(body)
     upsert = conflict is not None and bool(conflict[1])
-    query: sql.Composable
+    query: str
     if row_keys is not None:
         source = _missing_default_rows(b, relation, body_param, is_array, columns, row_keys)
     elif columns:
         source = _recordset_rows(relation, body_param, is_array, columns, upsert)
     else:
-        source = sql.SQL("DEFAULT VALUES")
+        source = "DEFAULT VALUES"
     if row_keys is None and not columns:
-        query = sql.SQL("INSERT INTO {} AS {} {}").format(table, alias, source)
+        query = f"INSERT INTO {table} AS {alias} {source}"
     else:
         cols = columns or list(relation.columns)[:1]
-        query = sql.SQL("INSERT INTO {} AS {} ({}) {}").format(
-            table, alias, sql.SQL(", ").join(ident(c) for c in cols), source
-        )
+        names = ", ".join(ident(c) for c in cols)
+        query = f"INSERT INTO {table} AS {alias} ({names}) {source}"
     if conflict is not None and upsert:
-        query = sql.SQL("{}{}").format(query, _on_conflict_sql(conflict, columns))
-    return sql.SQL("{}{}").format(query, returning)
+        query = f"{query}{_on_conflict_sql(conflict, columns)}"
+    return f"{query}{returning}"
 
 
-def _where_sql(b: Builder, node: ReadNode, query: sql.Composable) -> sql.Composable:
+def _where_sql(b: Builder, node: ReadNode, query: str) -> str:
     where = [condition_sql(b, node, c) for c in node.params.conditions]
     if not where:
         return query
-    return sql.SQL("{} WHERE {}").format(query, sql.SQL(" AND ").join(where))
+    return f"{query} WHERE {' AND '.join(where)}"
 
 
 def update_sql(
@@ -165,48 +146,41 @@ def update_sql(
     relation: Relation,
     body: str,
     columns: list[str],
-    returning: sql.Composable,
-) -> sql.Composable:
+    returning: str,
+) -> str:
     """UPDATE the rows the node's filters select with the body's values."""
     table = qualified(relation.schema, relation.name)
-    sets = sql.SQL(", ").join(
-        sql.SQL("{} = {}.{}").format(ident(c), ident("pgrst_body"), ident(c)) for c in columns
+    body_alias = ident("pgrst_body")
+    sets = ", ".join(f"{ident(c)} = {body_alias}.{ident(c)}" for c in columns)
+    query = (
+        f"UPDATE {table} AS {ident(node.alias)} SET {sets} FROM (SELECT * FROM"
+        f" json_populate_record(NULL::{table}, {b.param(body)}::json)) AS {body_alias}"
     )
-    query = sql.SQL(
-        "UPDATE {} AS {} SET {} FROM (SELECT * FROM json_populate_record(NULL::{}, {}::json)) AS {}"
-    ).format(table, ident(node.alias), sets, table, b.param(body), ident("pgrst_body"))
-    return sql.SQL("{}{}").format(_where_sql(b, node, query), returning)
+    return f"{_where_sql(b, node, query)}{returning}"
 
 
-def delete_sql(
-    b: Builder, node: ReadNode, relation: Relation, returning: sql.Composable
-) -> sql.Composable:
+def delete_sql(b: Builder, node: ReadNode, relation: Relation, returning: str) -> str:
     """DELETE the rows the node's filters select."""
-    query = sql.SQL("DELETE FROM {} AS {}").format(
-        qualified(relation.schema, relation.name), ident(node.alias)
-    )
-    return sql.SQL("{}{}").format(_where_sql(b, node, query), returning)
+    query = f"DELETE FROM {qualified(relation.schema, relation.name)} AS {ident(node.alias)}"
+    return f"{_where_sql(b, node, query)}{returning}"
 
 
 def rpc_call_sql(
     b: Builder, fn: Function, args_json: str | None, arg_names: set[str], single_json: bool
-) -> sql.Composable:
+) -> str:
     """``"schema"."fn"(a := ..., ...)`` with arguments decoded from a JSON object."""
     name = qualified(fn.schema, fn.name)
     if single_json:
-        return sql.SQL("{}({}::{})").format(
-            name, b.param(args_json or "{}"), type_sql(fn.params[0].type)
-        )
+        return f"{name}({b.param(args_json or '{}')}::{type_sql(fn.params[0].type)})"
     if not arg_names:
-        return sql.SQL("{}()").format(name)
+        return f"{name}()"
     args_param = b.param(args_json or "{}")
-    parts: list[sql.Composable] = []
+    parts: list[str] = []
     for p in fn.params:
         if p.name not in arg_names:
             continue
-        value = sql.SQL("(SELECT {a}.{c} FROM json_to_record({j}::json) AS {a}({c} {t}))").format(
-            a=ident("pgrst_args"), c=ident(p.name), j=args_param, t=type_sql(p.type)
-        )
-        prefix = sql.SQL("VARIADIC ") if p.variadic else sql.SQL("")
-        parts.append(sql.SQL("{}{} := {}").format(prefix, ident(p.name), value))
-    return sql.SQL("{}({})").format(name, sql.SQL(", ").join(parts))
+        a, c, t = ident("pgrst_args"), ident(p.name), type_sql(p.type)
+        value = f"(SELECT {a}.{c} FROM json_to_record({args_param}::json) AS {a}({c} {t}))"
+        prefix = "VARIADIC " if p.variadic else ""
+        parts.append(f"{prefix}{ident(p.name)} := {value}")
+    return f"{name}({', '.join(parts)})"

@@ -1,59 +1,113 @@
-"""One transaction per request, as PostgREST runs it: the isolation level and access mode,
-the prelude (role, search_path, claims, request GUCs), the role's own settings, the time
-zone, the pre-request function, the statements, the response GUCs, commit or rollback."""
+"""One transaction per request, as PostgREST runs it, in one round trip to the database.
+
+``BEGIN`` (read committed; read only or read write), the prelude (role, search_path,
+claims, request GUCs, then the role's own settings and the time zone), the pre-request
+function, the request's statements (whose main statement also reads ``response.headers``
+and ``response.status``, as PostgREST's does) and ``COMMIT`` (or ``ROLLBACK``) go to the
+server as one multi-statement query, its values bound client-side by psycopg (quoted
+literals), and come back together. The prelude is prepared (SQL ``PREPARE``) the first time
+a connection runs it, other statements the fifth time (see :mod:`._prepared`).
+
+Only a read-write transaction whose result decides between commit and rollback (a
+singular response, ``max-affected``) takes a second round trip for its ``COMMIT``.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncClientCursor, AsyncConnection, pq
 
-from .._postgrest import PRELUDE, prelude_params, quote_search_path
+from .._postgrest import PRELUDE_WITH_SETTINGS, prelude_params, quote_search_path, settings_params
 from ._context import Ctx
 from ._errors import ApiError, from_pg_error
-from ._sql import qualified
+from ._pool import ConnectError, Pool, PoolTimeout
+from ._prepared import Prepared, Preparing
+from ._sql import ident, qualified
 
-__all__ = ["Rows", "Statement", "run_transaction"]
+__all__ = ["Rows", "Statement", "apply_response_gucs", "run_transaction"]
 
 Rows = list[tuple[Any, ...]]
+Check = Callable[[list[Rows]], None]
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement of a request and its bound parameters."""
+    """One statement of a request and its bound parameters; ``response_gucs``: its one row
+    ends with ``response.headers`` and ``response.status`` (else they are read after it)."""
 
-    query: sql.Composable | str
+    query: str
     params: Mapping[str, Any] | None = None
+    response_gucs: bool = False
+    preparable: bool = True  # False for EXPLAIN, which PREPARE does not take
 
 
+_BEGIN = {
+    True: "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY",
+    False: "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE",
+}
 _RESPONSE_GUCS = (
     "SELECT current_setting('response.headers', true), current_setting('response.status', true)"
 )
 
 
-def _settings(ctx: Ctx) -> list[tuple[str, str]]:
-    """The impersonated role's own settings (``ALTER ROLE ... SET``, which ``SET ROLE``
-    alone would not apply) and the ``Prefer: timezone``, as PostgREST applies them."""
-    settings = list(ctx.cache.role_settings.get(ctx.role, {}).items())
+@dataclass(frozen=True)
+class _Plan:
+    """Everything one request's transaction sends."""
+
+    read_only: bool
+    params: dict[str, Any]
+    pre_request: str | None
+    statements: list[Statement]
+    check: Check | None
+    rollback: bool
+
+    @property
+    def deferred(self) -> bool:
+        """Whether COMMIT waits for the check (a read-write transaction the result decides)."""
+        return self.check is not None and not self.read_only and not self.rollback
+
+
+@dataclass
+class _Query:
+    """The multi-statement text of one transaction and where its results are."""
+
+    parts: list[str] = field(default_factory=list)
+    results: list[int] = field(default_factory=list)  # index of each statement's result
+    gucs: int | None = None  # index of the separate read of the response GUCs
+    preparing: list[Preparing] = field(default_factory=list)
+
+    def add(self, sql: str, prepared: Prepared | None, *, threshold: int | None = None) -> int:
+        parts, preparing = prepared.sql(sql, threshold=threshold) if prepared else ([sql], None)
+        self.parts.extend(parts)
+        if preparing is not None:
+            self.preparing.append(preparing)
+        return len(self.parts) - 1
+
+
+def _settings(ctx: Ctx) -> dict[str, str]:
+    """The impersonated role's own settings and the ``Prefer: timezone``, as PostgREST
+    applies them."""
+    settings = dict(ctx.cache.role_settings.get(ctx.role, {}))
     tz = ctx.prefs.timezone
     if tz is not None and tz in ctx.cache.timezones:
-        settings.append(("timezone", tz))
+        settings["timezone"] = tz
         ctx.timezone_applied = True
     return settings
 
 
-def _pre_request(ctx: Ctx) -> sql.Composable | None:
+def _pre_request(ctx: Ctx) -> str | None:
     name = ctx.config.pre_request
     if not name:
         return None
     schema_name, _, fn_name = name.rpartition(".")
-    target = qualified(schema_name, fn_name) if schema_name else sql.Identifier(fn_name)
-    return sql.SQL("SELECT {}()").format(target)
+    target = qualified(schema_name, fn_name) if schema_name else ident(fn_name)
+    return f"SELECT {target}()"
 
 
 def _rollback_wanted(ctx: Ctx, force_rollback: bool) -> bool:
@@ -66,9 +120,10 @@ def _rollback_wanted(ctx: Ctx, force_rollback: bool) -> bool:
     return rollback
 
 
-def _prelude(ctx: Ctx) -> dict[str, str]:
+def _params(ctx: Ctx, statements: list[Statement]) -> dict[str, Any]:
+    """The prelude's parameters and the statements' (``p0``, ``p1``...: no clash)."""
     request = ctx.request
-    return prelude_params(
+    params: dict[str, Any] = prelude_params(
         ctx.role,
         ctx.claims,
         search_path=quote_search_path((ctx.schema, *ctx.config.extra_search_path)),
@@ -77,6 +132,10 @@ def _prelude(ctx: Ctx) -> dict[str, str]:
         headers={k.lower(): v for k, v in request.headers.items()},
         cookies=request.cookies,
     )
+    params.update(settings_params(_settings(ctx)))
+    for stmt in statements:
+        params.update(stmt.params or {})
+    return params
 
 
 async def run_transaction(
@@ -84,49 +143,135 @@ async def run_transaction(
     read_only: bool,
     statements: list[Statement],
     *,
-    check: Callable[[list[Rows]], None] | None = None,
+    check: Check | None = None,
     force_rollback: bool = False,
 ) -> list[Rows]:
     """Run the statements in the request's transaction; their rows, in order.
 
-    ``check`` sees the rows before the transaction ends and raises an :class:`ApiError` to
-    roll it back (singular responses, ``max-affected``). Database errors become PostgREST's.
+    ``check`` sees the rows and raises an :class:`ApiError` to roll a read-write
+    transaction back (singular responses, ``max-affected``). Database errors become
+    PostgREST's; a connection that cannot be had raises ``psycopg.OperationalError``.
     """
-    rollback = _rollback_wanted(ctx, force_rollback)
-    mode = "READ ONLY" if read_only else "READ WRITE"
-    gucs = _prelude(ctx)
-    settings = _settings(ctx)
-    pre_request = _pre_request(ctx)
-    async with ctx.db.connection() as conn:
-        await conn.execute(f"BEGIN ISOLATION LEVEL READ COMMITTED, {mode}")
+    plan = _Plan(
+        read_only,
+        _params(ctx, statements),
+        _pre_request(ctx),
+        statements,
+        check,
+        _rollback_wanted(ctx, force_rollback),
+    )
+    pool: Pool = ctx.db
+    retried = False
+    while True:
         try:
-            await conn.execute(PRELUDE, gucs)
-            if settings:
-                calls = ", ".join(["set_config(%s, %s, true)"] * len(settings))
-                await conn.execute(f"SELECT {calls}", [x for kv in settings for x in kv])
-            if pre_request is not None:
-                await conn.execute(pre_request, [])
-            results: list[Rows] = []
-            for stmt in statements:
-                cur = await conn.execute(stmt.query, stmt.params)
-                results.append(await cur.fetchall())
-            if check is not None:
-                check(results)
-            cur = await conn.execute(_RESPONSE_GUCS)
-            apply_response_gucs(ctx, await cur.fetchone())
-            await conn.execute("ROLLBACK" if rollback else "COMMIT")
-            return results
+            async with pool.connection() as conn:
+                results, gucs = await _run(conn, plan, pool.statements(conn))
+            break
         except psycopg.Error as err:
-            await _safe_rollback(conn)
+            if not retried and pool.prepare and _lost_prepared_statement(err):
+                # A transaction-mode pooler moved us to a server without our prepared
+                # statements: nothing was committed, so run it again, unprepared for good.
+                pool.disable_prepare()
+                retried = True
+                continue
+            if _connection_lost(err):
+                pool.drop_idle()  # the server went away: the idle connections are dead too
+            if isinstance(err, ConnectError | PoolTimeout):
+                raise
             raise from_pg_error(err, ctx.authenticated) from None
-        except BaseException:
-            await _safe_rollback(conn)
-            raise
+    apply_response_gucs(ctx, gucs)
+    return results
 
 
-async def _safe_rollback(conn: AsyncConnection[Any]) -> None:
+def _connection_lost(err: psycopg.Error) -> bool:
+    """A failure to connect, a connection that broke, or a server shutting down."""
+    state = err.sqlstate
+    return isinstance(err, ConnectError) or (
+        isinstance(err, psycopg.OperationalError)
+        and (state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03"))
+    )
+
+
+def _lost_prepared_statement(err: psycopg.Error) -> bool:
+    """A server without the statements we prepared, or with others of the same name."""
+    return err.sqlstate in ("26000", "42P05") and "pgrst_" in str(err)
+
+
+def _query(plan: _Plan, prepared: Prepared | None) -> _Query:
+    q = _Query()
+    q.add(_BEGIN[plan.read_only], None)
+    q.add(PRELUDE_WITH_SETTINGS, prepared, threshold=1)
+    if plan.pre_request is not None:
+        q.add(plan.pre_request, prepared)
+    q.results = [
+        q.add(stmt.query, prepared if stmt.preparable else None) for stmt in plan.statements
+    ]
+    if not (plan.statements and plan.statements[0].response_gucs):
+        q.gucs = q.add(_RESPONSE_GUCS, None)
+    if not plan.deferred:
+        q.add("ROLLBACK" if plan.rollback else "COMMIT", None)
+        if prepared is not None:
+            q.parts.extend(prepared.deallocations())
+    return q
+
+
+async def _run(
+    conn: AsyncConnection[Any], plan: _Plan, prepared: Prepared | None
+) -> tuple[list[Rows], tuple[Any, ...] | None]:
+    """The transaction on one connection: one query (and the COMMIT, when deferred)."""
+    q = _query(plan, prepared)
+    try:
+        cur = AsyncClientCursor(conn)
+        await cur.execute("; ".join(q.parts), plan.params)
+        if prepared is not None:
+            for preparing in q.preparing:
+                prepared.confirm(preparing)
+            q.preparing.clear()
+            if not plan.deferred:
+                prepared.stale.clear()
+        rows: dict[int, Rows] = {}
+        wanted = {*q.results, q.gucs}
+        for index in range(len(q.parts)):
+            if index in wanted:
+                rows[index] = await cur.fetchall()
+            cur.nextset()
+        results = [rows[i] for i in q.results]
+        if q.gucs is not None:
+            gucs = rows[q.gucs][0] if rows[q.gucs] else None
+        else:
+            gucs = results[0][0][-2:] if results[0] else None
+        if plan.check is not None:
+            plan.check(results)  # after COMMIT unless deferred: then read only, or rolled back
+        if plan.deferred:
+            await conn.execute("COMMIT")
+        return results, gucs
+    except (psycopg.Error, ApiError):
+        await _end_transaction(conn, prepared, q.preparing)
+        raise
+    except BaseException:
+        conn.pgconn.finish()  # cancelled mid-query: the connection's state is unknown
+        raise
+
+
+async def _end_transaction(
+    conn: AsyncConnection[Any], prepared: Prepared | None, preparing: list[Preparing]
+) -> None:
+    """Roll back what is left open (an error leaves the transaction aborted), and learn
+    which of the statements the failed query prepared exist (``PREPARE`` outlives it)."""
+    if conn.closed:
+        return
     with suppress(psycopg.Error):
-        await conn.execute("ROLLBACK")
+        if conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            await conn.execute("ROLLBACK")
+        if prepared is not None and preparing:
+            cur = await conn.execute(
+                "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)",
+                [[p.name for p in preparing]],
+            )
+            existing = {row[0] for row in await cur.fetchall()}
+            for p in preparing:
+                if p.name in existing:
+                    prepared.confirm(p)
 
 
 def _response_headers(text: str) -> dict[str, str]:

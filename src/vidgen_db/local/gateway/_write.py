@@ -7,10 +7,17 @@ import json
 from typing import Any, Literal
 from urllib.parse import quote
 
-from psycopg import sql
 from starlette.responses import Response
 
-from ._context import Ctx, build_node, check_max_affected, finish, plain, singular_error
+from ._context import (
+    Ctx,
+    build_node,
+    check_max_affected,
+    finish,
+    plain,
+    singular_error,
+    strict_max_affected,
+)
 from ._errors import ApiError, not_implemented
 from ._query import Filter, NodeParams
 from ._read import body_mode, explain
@@ -58,7 +65,7 @@ def _payload_columns(relation: Relation, pq: ParsedQuery, rows: list[dict[str, A
 
 def _returning(
     ctx: Ctx, relation: Relation, b: Builder, pq: ParsedQuery, root: NodeParams
-) -> tuple[sql.Composable, sql.Composable | None, ReturnKind]:
+) -> tuple[str, str | None, ReturnKind]:
     """The RETURNING clause and, for ``return=representation``, the read over its rows.
 
     ``root`` holds the top-level parameters that apply to the representation (for POST
@@ -67,7 +74,7 @@ def _returning(
     ret = ctx.prefs.return_
     if ret == "representation":
         pq.by_path[()] = root
-        source = sql.SQL("pgrst_source")
+        source = "pgrst_source"
         node = build_node(b, ctx, relation.name, relation, source, pq.select, pq)
         return returning_sql(relation.name, "all"), node_sql(b, node), "all"
     if ret == "headers-only" and relation.pk and ctx.method == "POST":
@@ -117,17 +124,15 @@ async def insert(ctx: Ctx, relation: Relation) -> Response:
     b = Builder()
     returning, read_sql, ret_kind = _returning(ctx, relation, b, pq, root)
     if is_array and not rows:
-        mutation: sql.Composable = sql.SQL("SELECT * FROM {} WHERE FALSE").format(
-            qualified(relation.schema, relation.name)
-        )
+        mutation: str = f"SELECT * FROM {qualified(relation.schema, relation.name)} WHERE FALSE"
         if ret_kind == "none":
-            mutation = sql.SQL("SELECT 1 WHERE FALSE")
+            mutation = "SELECT 1 WHERE FALSE"
     else:
         mutation = insert_sql(
             b, relation, body_text, is_array, columns, row_keys, conflict, returning
         )
     if ret_kind == "pk":
-        read_sql = sql.SQL("SELECT * FROM pgrst_source")
+        read_sql = "SELECT * FROM pgrst_source"
     return await _run_mutation(ctx, media, b, mutation, read_sql, relation, ret_kind)
 
 
@@ -158,8 +163,8 @@ async def _run_mutation(
     ctx: Ctx,
     media: Media,
     b: Builder,
-    mutation: sql.Composable,
-    read_sql: sql.Composable | None,
+    mutation: str,
+    read_sql: str | None,
     relation: Relation,
     ret_kind: ReturnKind,
 ) -> Response:
@@ -176,7 +181,9 @@ async def _run_mutation(
         if check_affected:
             check_max_affected(ctx, n)
 
-    (rows,) = await run_transaction(ctx, False, [Statement(stmt, b.params)], check=check)
+    main = Statement(stmt, b.params, response_gucs=True)
+    checked = media.kind == "object" or (check_affected and strict_max_affected(ctx))
+    (rows,) = await run_transaction(ctx, False, [main], check=check if checked else None)
     n, body, inserted = int(rows[0][0]), rows[0][1], rows[0][2]
     total_text = str(n) if ctx.prefs.count else "*"
     if ctx.kind == "update":
@@ -218,7 +225,7 @@ async def update_or_delete(ctx: Ctx, relation: Relation) -> Response:
     elif columns:
         mutation = update_sql(b, write_node, relation, body_text, columns, returning)
     else:
-        mutation = sql.SQL("SELECT * FROM {} WHERE FALSE").format(table)
+        mutation = f"SELECT * FROM {table} WHERE FALSE"
     return await _run_mutation(ctx, media, b, mutation, read_sql, relation, ret_kind)
 
 
