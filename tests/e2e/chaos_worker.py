@@ -3,6 +3,7 @@ HTTP, with short leases. Stages take a few milliseconds; a few jobs fail on purp
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time
@@ -26,6 +27,7 @@ def handler(job: ClaimedJob) -> str:
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     run(
         handler,
         concurrency=2,
@@ -33,5 +35,5 @@ if __name__ == "__main__":
         heartbeat_interval=0.4,
         poll_interval=0.05,
         max_poll_interval=0.3,
-        shutdown_timeout=5,
+        shutdown_timeout=float(os.environ.get("CHAOS_SHUTDOWN_TIMEOUT", "5")),
     )

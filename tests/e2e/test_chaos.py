@@ -79,11 +79,14 @@ class Fleet:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.started = 0
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, **env: str) -> subprocess.Popen[bytes]:
         self.started += 1
         log = (self.logs / f"worker-{self.started}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, str(WORKER_SCRIPT)], env=self.env, stdout=log, stderr=log
+            [sys.executable, str(WORKER_SCRIPT)],
+            env={**self.env, **env},
+            stdout=log,
+            stderr=log,
         )
         self.procs.append(proc)
         return proc
@@ -235,3 +238,30 @@ def _diagnose(stack: LocalStack, logs: Path) -> str:
     for log in sorted(logs.glob("worker-*.log"))[-3:]:
         tails.append(f"--- {log.name}\n" + log.read_text(errors="replace")[-1500:])
     return f"jobs did not finish in time: {rows}\n" + "\n".join(tails)
+
+
+def test_sigterm_releases_the_running_job(chaos_stack: LocalStack, tmp_path: Path) -> None:
+    """A worker told to stop (SIGTERM) while a step runs gives its job back to the queue,
+    with no attempt charged, and exits."""
+    stack = chaos_stack
+    with stack.service_client() as service:
+        user_id, _ = stack.create_user("sigterm@example.com")
+        project = service.projects.create(project_for(user_id))
+        job = service.jobs.queue(service.jobs.create(job_for(project.id, user_id)).id, 5)
+        fleet = Fleet(stack, tmp_path)
+        proc = fleet.start(CHAOS_STAGE_SECONDS="30", CHAOS_SHUTDOWN_TIMEOUT="0.5")
+        try:
+            deadline = time.monotonic() + 30
+            while service.jobs.get(job.id).worker_id is None:
+                assert time.monotonic() < deadline, _diagnose(stack, tmp_path)
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(20) == 0
+        finally:
+            fleet.stop_all()
+        released = service.jobs.get(job.id)
+    assert released.status.value == "QUEUED" and released.worker_id is None
+    assert released.attempt == 0 and released.credit_state.value == "reserved"
+    assert "released" in (tmp_path / "worker-1.log").read_text()
+    with stack.service_client() as service:
+        service.jobs.cancel(job.id)

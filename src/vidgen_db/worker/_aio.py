@@ -14,8 +14,10 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-__all__ = ["Cancelled", "Event", "Handle", "spawn", "stop_signals", "wait_event"]
+__all__ = ["CANCELS", "Cancelled", "Event", "Handle", "spawn", "stop_signals", "wait_event"]
 
+#: Whether Handle.cancel() interrupts the work (a task, yes; a thread, no).
+CANCELS = True
 #: What a cancelled task sees.
 Cancelled = asyncio.CancelledError
 Event = asyncio.Event

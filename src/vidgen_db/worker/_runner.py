@@ -266,12 +266,17 @@ class WorkerRunner:
                 claimed.stop_reason = claimed.stop_reason or "shutdown"
                 handle.cancel()
         for handle, claimed in running:
-            if not handle.wait(5.0) and not claimed.done:
-                # A thread that cannot be interrupted: give its job back; fencing refuses
-                # anything it still tries to write.
-                with contextlib.suppress(VidgenDBError):
-                    claimed.release()
-                    self.released += 1
+            if handle.wait(5.0 if compat.CANCELS else 0.0) or claimed.done:
+                continue
+            # Work that cannot be interrupted (a thread): give its job back; fencing refuses
+            # anything it still tries to write.
+            try:
+                claimed.release()
+            except VidgenDBError as exc:
+                logger.warning("job %s: releasing it failed: %s", claimed.id, exc)
+            else:
+                self.released += 1
+                logger.info("job %s released", claimed.id)
 
 
 def run(

@@ -264,12 +264,17 @@ class AsyncWorkerRunner:
                 claimed.stop_reason = claimed.stop_reason or "shutdown"
                 handle.cancel()
         for handle, claimed in running:
-            if not await handle.wait(5.0) and not claimed.done:
-                # A thread that cannot be interrupted: give its job back; fencing refuses
-                # anything it still tries to write.
-                with contextlib.suppress(VidgenDBError):
-                    await claimed.release()
-                    self.released += 1
+            if await handle.wait(5.0 if compat.CANCELS else 0.0) or claimed.done:
+                continue
+            # Work that cannot be interrupted (a thread): give its job back; fencing refuses
+            # anything it still tries to write.
+            try:
+                await claimed.release()
+            except VidgenDBError as exc:
+                logger.warning("job %s: releasing it failed: %s", claimed.id, exc)
+            else:
+                self.released += 1
+                logger.info("job %s released", claimed.id)
 
 
 async def run_async(

@@ -13,7 +13,11 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["Cancelled", "Event", "Handle", "spawn", "stop_signals", "wait_event"]
+__all__ = ["CANCELS", "Cancelled", "Event", "Handle", "spawn", "stop_signals", "wait_event"]
+
+
+#: Whether Handle.cancel() interrupts the work (a task, yes; a thread, no).
+CANCELS = False
 
 
 class Cancelled(BaseException):
