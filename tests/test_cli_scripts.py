@@ -557,3 +557,38 @@ def test_jobs_cancel_of_an_unknown_job_is_one_line(
         )
         code, _, err = run(capsys, "jobs", "cancel", str(JOB))
     assert code == 1 and err.strip() == f"error: [HTTP 400 VG002] unknown job {JOB}"
+
+
+def test_a_missing_seed_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "seed", "--file", "/nonexistent/seed.sql", "--database-url", "x")
+    assert code == 1
+    assert err == "error: /nonexistent/seed.sql: No such file or directory\n"
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vidgen_db.cli._migrations as migrations
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("something broke")
+
+    monkeypatch.setattr(migrations, "seed_file", broken)
+    monkeypatch.delenv("VIDGEN_DB_DEBUG", raising=False)
+    code, _, err = run(capsys, "seed", "--database-url", "x")
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("error: unexpected RuntimeError: something broke")
+    monkeypatch.setenv("VIDGEN_DB_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        run(capsys, "seed", "--database-url", "x")
+
+
+def test_bad_arguments_to_the_sdk_are_value_errors_and_vidgen_db_errors(key: str) -> None:
+    from vidgen_db import InvalidArgumentError, VidgenDB, VidgenDBError
+
+    with VidgenDB.service(URL, key) as db:
+        with pytest.raises(InvalidArgumentError) as refused:
+            db.jobs.queue(JOB, -1)
+        assert isinstance(refused.value, ValueError) and isinstance(refused.value, VidgenDBError)
+        with pytest.raises(InvalidArgumentError, match="queue_job: credits"):
+            db.jobs.queue(JOB, 2**40)  # refused by the RPC's parameter model, wrapped

@@ -35,6 +35,7 @@ def test_public_api_is_pinned() -> None:
             "ForeignKeyViolationError",
             "IllegalJobTransitionError",
             "InsufficientCreditsError",
+            "InvalidArgumentError",
             "JobCancelledError",
             "LeaseLostError",
             "MigrationEditedError",
@@ -45,6 +46,7 @@ def test_public_api_is_pinned() -> None:
             "NotFoundError",
             "Page",
             "PermissionDeniedError",
+            "RateLimitError",
             "RequestTimeoutError",
             "RetryPolicy",
             "RunningStep",
@@ -59,6 +61,7 @@ def test_public_api_is_pinned() -> None:
             "UserDB",
             "VidgenDB",
             "VidgenDBError",
+            "WatchTimeoutError",
             "__version__",
             "retry_options",
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -14,9 +15,11 @@ from vidgen_db import (
     AsyncVidgenDB,
     ClientSettings,
     NetworkError,
+    RateLimitError,
     RequestTimeoutError,
     RetryPolicy,
     ServiceUnavailableError,
+    TransientError,
     UniqueViolationError,
     VidgenDB,
     retry_options,
@@ -225,3 +228,60 @@ async def test_async_retries_the_same_way() -> None:
         async with AsyncVidgenDB.for_user(URL, anon_key(), user_token(), settings=FAST) as db:
             assert (await db.projects.get(PROJECT)).id == PROJECT
     assert route.call_count == 2
+
+
+def test_a_429_is_retried_after_retry_after_when_safe() -> None:
+    with respx.mock() as mock:
+        route = mock.get(f"{REST}/projects").mock(
+            side_effect=[
+                httpx.Response(429, headers={"Retry-After": "0.2"}, json={"message": "slow down"}),
+                httpx.Response(200, json=ROW),
+            ]
+        )
+        start = time.monotonic()
+        with service() as db:
+            assert db.projects.get(PROJECT).id == PROJECT
+    assert route.call_count == 2 and time.monotonic() - start >= 0.2
+
+
+def test_a_429_on_an_unsafe_request_is_a_rate_limit_error_not_retried() -> None:
+    with respx.mock() as mock:
+        route = mock.post(f"{REST}/rpc/append_job_log").mock(
+            return_value=httpx.Response(429, headers={"Retry-After": "1"}, text="Too Many Requests")
+        )
+        with service() as db, pytest.raises(RateLimitError) as info:
+            db.logs.append(PROJECT, "a line")
+    assert route.call_count == 1
+    assert info.value.status_code == 429 and isinstance(info.value, TransientError)
+
+
+def test_each_retry_is_logged_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="vidgen_db")
+    with respx.mock() as mock:
+        mock.get(f"{REST}/projects").mock(
+            side_effect=[
+                httpx.Response(503, text="busy"),
+                httpx.ConnectError("refused"),
+                httpx.Response(200, json=ROW),
+            ]
+        )
+        with service() as db:
+            db.projects.get(PROJECT)
+    lines = [r.getMessage() for r in caplog.records if r.name == "vidgen_db.http"]
+    assert len(lines) == 2
+    assert lines[0].startswith("retrying GET /rest/v1/projects (retry 1 of 2)")
+    assert lines[0].endswith(": HTTP 503") and lines[1].endswith(": ConnectError")
+    assert all(r.levelno == logging.DEBUG for r in caplog.records if r.name == "vidgen_db.http")
+
+
+def test_the_success_path_builds_no_retry_machinery(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vidgen_db._http as http
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a retrying object was built for a request that succeeded")
+
+    monkeypatch.setattr(http, "Retrying", refuse)
+    with respx.mock() as mock:
+        mock.get(f"{REST}/projects").mock(return_value=httpx.Response(200, json=ROW))
+        with service() as db:
+            assert db.projects.get(PROJECT).id == PROJECT

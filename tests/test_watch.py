@@ -17,7 +17,7 @@ import pytest
 import respx
 
 from jwts import anon_key, user_token
-from vidgen_db import AsyncVidgenDB, NotFoundError, RequestTimeoutError, VidgenDB
+from vidgen_db import AsyncVidgenDB, NotFoundError, TransientError, VidgenDB, WatchTimeoutError
 from vidgen_db.models import Job
 from vidgen_db.models.enums import CreditState, JobStatus
 from vidgen_db.repos._jobs_watch import watch_job as sync_watch_job
@@ -141,11 +141,11 @@ async def test_the_wait_grows_while_nothing_changes_and_resets_on_a_change() -> 
     assert t.sleeps == pytest.approx([1.0, 1.5, 2.25, 3.375, 5.0, 5.0, 5.0, 5.0, 1.0])
 
 
-async def test_timeout_raises_request_timeout_error() -> None:
+async def test_timeout_raises_a_watch_timeout_error_not_a_transient_one() -> None:
     script = Script(job("RENDERING", 50))
     t = FakeTime()
     seen: list[Job] = []
-    with pytest.raises(RequestTimeoutError, match="not done within 10 s"):
+    with pytest.raises(WatchTimeoutError, match="not done within 10 s") as info:
         async for j in watch_job(
             script.aget,
             JOB,
@@ -158,6 +158,9 @@ async def test_timeout_raises_request_timeout_error() -> None:
             seen.append(j)
     assert len(seen) == 1
     assert sum(t.sleeps) == pytest.approx(10.0)  # the last wait is cut to the deadline
+    # A caller that retries transient errors must not re-watch a job that is just slow.
+    assert not isinstance(info.value, TransientError)
+    assert isinstance(info.value, TimeoutError)
     assert t.sleeps[-1] < 4
 
 
@@ -219,7 +222,7 @@ def test_sync_polls_with_the_same_rules() -> None:
 
 def test_sync_timeout() -> None:
     t = FakeTime()
-    with pytest.raises(RequestTimeoutError):
+    with pytest.raises(WatchTimeoutError):
         for _ in sync_watch_job(
             Script(job("QUEUED")).get, JOB, timeout=5, sleep=t.sleep, clock=t.clock
         ):
@@ -395,7 +398,7 @@ async def test_realtime_that_cannot_make_a_channel_falls_back() -> None:
 async def test_realtime_watch_times_out() -> None:
     script = Script(job("RENDERING", 40))
     realtime = FakeRealtime()
-    with pytest.raises(RequestTimeoutError):
+    with pytest.raises(WatchTimeoutError):
         async for _ in watch_job(
             script.aget, JOB, realtime=realtime, max_interval=30, timeout=0.05
         ):

@@ -19,6 +19,7 @@ from ._errors import (
     ForeignKeyViolationError,
     IllegalJobTransitionError,
     InsufficientCreditsError,
+    InvalidArgumentError,
     JobCancelledError,
     LeaseLostError,
     MigrationEditedError,
@@ -28,6 +29,7 @@ from ._errors import (
     NetworkError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitError,
     RequestTimeoutError,
     SerializationFailureError,
     ServerError,
@@ -36,6 +38,7 @@ from ._errors import (
     UniqueViolationError,
     UnknownWorkerError,
     VidgenDBError,
+    WatchTimeoutError,
 )
 from ._retry import RetryPolicy, retry_options
 from ._settings import ClientSettings, SupabaseSettings
@@ -64,6 +67,7 @@ __all__ = [
     "ForeignKeyViolationError",
     "IllegalJobTransitionError",
     "InsufficientCreditsError",
+    "InvalidArgumentError",
     "JobCancelledError",
     "LeaseLostError",
     "MigrationEditedError",
@@ -74,6 +78,7 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PermissionDeniedError",
+    "RateLimitError",
     "RequestTimeoutError",
     "RetryPolicy",
     "RunningStep",
@@ -88,6 +93,7 @@ __all__ = [
     "UserDB",
     "VidgenDB",
     "VidgenDBError",
+    "WatchTimeoutError",
     "__version__",
     "retry_options",
 ]

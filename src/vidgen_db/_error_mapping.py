@@ -24,6 +24,7 @@ from ._errors import (
     NetworkError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitError,
     RequestTimeoutError,
     SerializationFailureError,
     ServerError,
@@ -33,10 +34,18 @@ from ._errors import (
 )
 from ._keys import redact_secrets
 
-__all__ = ["TRANSIENT_STATUSES", "error_from_response", "error_from_transport", "is_transient_body"]
+__all__ = [
+    "RATE_LIMITED",
+    "TRANSIENT_STATUSES",
+    "error_from_response",
+    "error_from_transport",
+    "is_transient_body",
+]
 
 #: Statuses of a gateway or an API that is briefly unavailable.
 TRANSIENT_STATUSES = frozenset({502, 503, 504, 520})
+#: Too many requests: worth repeating later (after Retry-After), when safe.
+RATE_LIMITED = 429
 
 _BY_CODE: dict[str, type[APIError]] = {
     "23505": UniqueViolationError,
@@ -80,6 +89,7 @@ _BY_STATUS: dict[int, type[APIError]] = {
     406: NotFoundError,
     409: ConflictError,
     408: RequestTimeoutError,
+    429: RateLimitError,
 }
 
 _TAGS = re.compile(r"<[^>]+>")

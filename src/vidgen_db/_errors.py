@@ -3,8 +3,10 @@
 Every error the SDK raises derives from one root, so callers can catch it in one place::
 
     VidgenDBError
+     ├── InvalidArgumentError          a bad argument, refused before any request (also a ValueError)
      ├── ConfigurationError            bad settings: a missing URL, a key of the wrong kind
      │    └── MissingExtraError        an optional extra is not installed (also an ImportError)
+     ├── WatchTimeoutError             jobs.watch(timeout=...) ran out: the job is not done (also a TimeoutError)
      ├── MigrationError                a migration could not be applied or the history disagrees
      │    ├── MigrationEditedError     an applied migration file was changed afterwards
      │    └── MigrationFailedError     a statement failed; the database is left as it was
@@ -26,6 +28,7 @@ Every error the SDK raises derives from one root, so callers can catch it in one
           ├── InsufficientCreditsError the balance is too low
           ├── ServerError              500 and other unexpected statuses
           └── TransientError           worth retrying (vidgen_db retries these itself when safe)
+               ├── RateLimitError            429: too many requests (Retry-After honoured)
                ├── NetworkError              the connection failed or broke
                ├── RequestTimeoutError       no answer in time
                ├── ServiceUnavailableError   502, 503, 504, 520
@@ -50,6 +53,7 @@ __all__ = [
     "ForeignKeyViolationError",
     "IllegalJobTransitionError",
     "InsufficientCreditsError",
+    "InvalidArgumentError",
     "JobCancelledError",
     "LeaseLostError",
     "MigrationEditedError",
@@ -59,6 +63,7 @@ __all__ = [
     "NetworkError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimitError",
     "RequestTimeoutError",
     "SerializationFailureError",
     "ServerError",
@@ -67,6 +72,7 @@ __all__ = [
     "UniqueViolationError",
     "UnknownWorkerError",
     "VidgenDBError",
+    "WatchTimeoutError",
 ]
 
 
@@ -74,8 +80,18 @@ class VidgenDBError(Exception):
     """Root of every error raised by vidgen_db."""
 
 
+class InvalidArgumentError(VidgenDBError, ValueError):
+    """An argument the SDK refuses before sending anything (a negative amount, a page size
+    out of range, a field the caller may not set): both a VidgenDBError and a ValueError."""
+
+
 class ConfigurationError(VidgenDBError):
     """The SDK was configured in a way it cannot work with."""
+
+
+class WatchTimeoutError(VidgenDBError, TimeoutError):
+    """``jobs.watch(timeout=...)`` ran out before the job was READY or FAILED. Not a
+    transient error: the job is simply not done; watch again (or longer) if it should be."""
 
 
 class MissingExtraError(ConfigurationError, ImportError):
@@ -233,6 +249,11 @@ class ServerError(APIError):
 
 class TransientError(APIError):
     """A failure worth retrying; vidgen_db already retried it when that was safe."""
+
+
+class RateLimitError(TransientError):
+    """Too many requests (HTTP 429): retried, after the server's Retry-After, when the
+    request is safe to repeat."""
 
 
 class NetworkError(TransientError):

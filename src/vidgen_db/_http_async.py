@@ -3,19 +3,30 @@
 postgrest-py builds each request; it is sent through an httpx client whose transport
 retries what is safe to retry (see ``_retry``), with tenacity, and turns every failure
 into a vidgen_db error (see ``_error_mapping``). postgrest-py's own retrying is turned
-off, so the two never stack.
+off, so the two never stack. A request that succeeds at once creates no retry machinery:
+tenacity takes over only after a first failure. Each retry is logged at DEBUG on the
+``vidgen_db.http`` logger (method, path, attempt, delay, reason).
 """
 
 from __future__ import annotations
+
+import logging
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
 from ._constants import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
-from ._error_mapping import error_from_response, error_from_transport, is_transient_body
+from ._error_mapping import (
+    RATE_LIMITED,
+    error_from_response,
+    error_from_transport,
+    is_transient_body,
+)
 from ._retry import RetryPolicy, effective_max_retries, is_idempotent
 
 __all__ = ["AsyncRetryTransport", "create_async_http_client"]
+
+logger = logging.getLogger("vidgen_db.http")
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 
@@ -28,6 +39,13 @@ class _RetryableResponse(Exception):
         self.body = body
 
 
+def _reason(exc: BaseException | None) -> str:
+    if isinstance(exc, _RetryableResponse):
+        after = exc.response.headers.get("retry-after")
+        return f"HTTP {exc.response.status_code}" + (f" (Retry-After {after})" if after else "")
+    return type(exc).__name__
+
+
 class AsyncRetryTransport(httpx.AsyncBaseTransport):
     """Sends through ``inner``, retrying per ``policy``; raises vidgen_db errors."""
 
@@ -36,15 +54,34 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         self._policy = policy
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = await self._send_once(request)
+        except (_RetryableResponse, httpx.TransportError) as failure:
+            response = await self._retry(request, failure)
+        if response.status_code >= 400:
+            body = await response.aread()
+            await response.aclose()
+            raise error_from_response(response.status_code, body, response.reason_phrase)
+        return response
+
+    async def _retry(self, request: httpx.Request, failure: Exception) -> httpx.Response:
+        """The attempts after a failed first one, while the policy allows; raises the last
+        failure as a vidgen_db error."""
         safe = is_idempotent(request, self._policy)
+        replay: list[Exception] = [failure]
+
+        async def attempt() -> httpx.Response:
+            if replay:
+                raise replay.pop()  # the first attempt's failure, already had
+            return await self._send_once(request)
 
         def should_retry(state: RetryCallState) -> bool:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _RetryableResponse):
-                rolled_back = exc.response.status_code == 500  # 40001/40P01: nothing applied
                 if self._policy.delay(state.attempt_number, exc.response) is None:
                     return False  # Retry-After asks for longer than we wait
-                return safe or rolled_back
+                # A rolled-back transaction (40001/40P01, HTTP 500) applied nothing.
+                return safe or exc.response.status_code == 500
             if isinstance(exc, _NEVER_SENT):
                 return True
             return isinstance(exc, httpx.TransportError) and safe
@@ -54,38 +91,45 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
             response = exc.response if isinstance(exc, _RetryableResponse) else None
             return self._policy.delay(state.attempt_number, response) or 0.0
 
+        def log(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            logger.debug(
+                "retrying %s %s (retry %d of %d) in %.2f s: %s",
+                request.method,
+                request.url.path,
+                state.attempt_number,
+                effective_max_retries(self._policy),
+                delay,
+                _reason(exc),
+            )
+
         retrying = AsyncRetrying(
             stop=stop_after_attempt(effective_max_retries(self._policy) + 1),
             retry=should_retry,
             wait=wait,
+            before_sleep=log,
             reraise=True,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    response = await self._send_once(request)
+            response: httpx.Response = await retrying(attempt)
         except _RetryableResponse as last:
             raise error_from_response(
                 last.response.status_code, last.body, last.response.reason_phrase
             ) from None
         except httpx.TransportError as exc:
             raise error_from_transport(exc) from exc
-        if response.status_code >= 400:
-            body = await response.aread()
-            await response.aclose()
-            raise error_from_response(response.status_code, body, response.reason_phrase)
         return response
 
     async def _send_once(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
-        if response.status_code >= 500:
+        status = response.status_code
+        if status >= 500 or status == RATE_LIMITED:
             body = await response.aread()
             await response.aclose()
-            if is_transient_body(response.status_code, body):
+            if status == RATE_LIMITED or is_transient_body(status, body):
                 raise _RetryableResponse(response, body)
-            return httpx.Response(
-                response.status_code, headers=response.headers, content=body, request=request
-            )
+            return httpx.Response(status, headers=response.headers, content=body, request=request)
         return response
 
     async def aclose(self) -> None:

@@ -26,6 +26,7 @@ from ._constants import (
     MAX_RETRY_DELAY,
     RETRY_JITTER,
 )
+from ._errors import InvalidArgumentError
 
 __all__ = [
     "IDEMPOTENT_FUNCTIONS",
@@ -79,9 +80,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
-            raise ValueError("max_retries must be zero or more")
+            raise InvalidArgumentError("max_retries must be zero or more")
         if self.initial_delay < 0 or self.max_delay < 0 or not 0 <= self.jitter <= 1:
-            raise ValueError("retry delays must be >= 0 and jitter within 0..1")
+            raise InvalidArgumentError("retry delays must be >= 0 and jitter within 0..1")
 
     def delay(self, attempt: int, response: httpx.Response | None = None) -> float | None:
         """Seconds to wait before retry number ``attempt`` (1-based); None: do not retry

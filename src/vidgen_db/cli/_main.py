@@ -30,6 +30,7 @@ Each command group lives in its own module and registers itself (:func:`build_pa
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -59,19 +60,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``vidgen-db`` with ``argv`` (default: the command line); returns the exit status."""
+    """Run ``vidgen-db`` with ``argv`` (default: the command line); returns the exit status:
+    0, 1 when the command failed, 2 for bad arguments. Every error is one line on stderr,
+    ``error: ...``, never a traceback (``VIDGEN_DB_DEBUG=1`` shows one for unexpected
+    errors)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
     except VidgenDBError as exc:
-        print(f"error: {one_line(exc)}", file=sys.stderr)
-        return 1
+        return _fail(str(exc))
     except psycopg.OperationalError as exc:
-        print(f"error: cannot reach the database: {exc}", file=sys.stderr)
-        return 1
+        return _fail(f"cannot reach the database: {exc}")
     except psycopg.Error as exc:
-        print(f"error: [{exc.sqlstate or 'no SQLSTATE'}] {exc}", file=sys.stderr)
-        return 1
+        return _fail(f"[{exc.sqlstate or 'no SQLSTATE'}] {exc}")
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}")
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except Exception as exc:
+        if os.environ.get("VIDGEN_DB_DEBUG"):
+            raise
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (VIDGEN_DB_DEBUG=1 shows where)")
+
+
+def _fail(message: str) -> int:
+    print(f"error: {one_line(message)}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,9 +12,9 @@ from uuid import UUID
 
 from postgrest import SyncPostgrestClient, SyncSelectRequestBuilder
 from postgrest.types import ReturnMethod
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from .._errors import NotFoundError, ServerError
+from .._errors import InvalidArgumentError, NotFoundError, ServerError
 from ..models import RPC_FUNCTIONS, InsertModel, WriteModel
 from ._pagination import Cursor, Page, check_limit, keyset_filter
 
@@ -37,7 +37,7 @@ def row_as(model: type[M], data: Any) -> M:
     """Validate one row (PostgREST's singular object, or a one-row array)."""
     if isinstance(data, list):
         if len(data) != 1:
-            raise ValueError(f"expected one row, got {len(data)}")
+            raise InvalidArgumentError(f"expected one row, got {len(data)}")
         data = data[0]
     return model.model_validate(data)
 
@@ -48,21 +48,31 @@ def page_of(rows: list[M], more: bool) -> Page[M]:
         return Page(items=rows, next_cursor=None)
     last: Any = rows[-1]
     if last.created_at is None or last.id is None:
-        raise ValueError("a row without created_at or id cannot end a page")
+        raise InvalidArgumentError("a row without created_at or id cannot end a page")
     return Page(items=rows, next_cursor=Cursor(created_at=last.created_at, id=last.id))
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """A pydantic error as one line: each field and what is wrong with it (never the
+    value, which may be huge or secret)."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]).removeprefix("p_") or "value"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
 
 
 def only_fields(model: WriteModel, allowed: Iterable[str], who: str) -> None:
     """ValueError (before any request) if ``model`` sets a field ``who`` may not write."""
     refused = sorted(model.model_fields_set - set(allowed))
     if refused:
-        raise ValueError(f"{who} may not set {', '.join(refused)}")
+        raise InvalidArgumentError(f"{who} may not set {', '.join(refused)}")
 
 
 def positive(name: str, value: int) -> int:
     """``value`` if it is a positive integer (the credit functions refuse anything else)."""
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
     return value
 
 
@@ -71,7 +81,7 @@ def percent(name: str, value: int | None) -> int | None:
     if value is not None and (
         not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100
     ):
-        raise ValueError(f"{name} must be an integer from 0 to 100, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be an integer from 0 to 100, got {value!r}")
     return value
 
 
@@ -86,7 +96,7 @@ class Repository:
     def _me(self) -> UUID:
         """The signed-in user's id (only user clients have one)."""
         if self._user_id is None:
-            raise ValueError("this operation needs a user client")
+            raise InvalidArgumentError("this operation needs a user client")
         return self._user_id
 
     def _page(
@@ -143,7 +153,9 @@ class Repository:
         """Apply the fields set in ``changes`` to the row whose ``key`` is ``value``."""
         body = changes.to_postgrest()
         if not body:
-            raise ValueError(f"no changes: set at least one field of the {type(changes).__name__}")
+            raise InvalidArgumentError(
+                f"no changes: set at least one field of the {type(changes).__name__}"
+            )
         response = (
             self._rest.table(table)
             .update(body, returning=ReturnMethod.representation)
@@ -169,7 +181,10 @@ class Repository:
         """Call the SQL function ``name`` (arguments left None take the SQL default) and
         return its result validated by the registry."""
         function = RPC_FUNCTIONS[name]
-        body = function.body(**{k: v for k, v in arguments.items() if v is not None})
+        try:
+            body = function.body(**{k: v for k, v in arguments.items() if v is not None})
+        except ValidationError as exc:
+            raise InvalidArgumentError(f"{name}: {validation_summary(exc)}") from exc
         response = self._rest.rpc(name, body).execute()
         return function.parse_result(response.data)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from .._errors import InvalidArgumentError
 from ..models import GetDashboardRow
 from ._base_async import AsyncRepository, page_of
 from ._pagination import Cursor, Page
@@ -23,11 +24,11 @@ class AsyncDashboard(AsyncRepository):
             or isinstance(limit, bool)
             or not 1 <= limit <= MAX_DASHBOARD_PAGE
         ):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"limit must be an integer from 1 to {MAX_DASHBOARD_PAGE}, got {limit!r}"
             )
         if before is not None and before.created_at.tzinfo is None:
-            raise ValueError("cursor created_at must be timezone-aware")
+            raise InvalidArgumentError("cursor created_at must be timezone-aware")
         # One row more than asked tells whether there is a next page; at the maximum page
         # size a full page is taken to have one (the next may then be empty).
         fetch = min(limit + 1, MAX_DASHBOARD_PAGE)

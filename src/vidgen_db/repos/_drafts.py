@@ -9,6 +9,7 @@ from uuid import UUID
 
 from postgrest.types import ReturnMethod
 
+from .._errors import InvalidArgumentError
 from ..models import DraftPrompt, DraftPromptInsert, DraftPromptUpdate
 from ._base import Repository, only_fields
 from ._pagination import Cursor, Page
@@ -23,7 +24,7 @@ USER_EDITABLE = frozenset({"prompt_text", "template_id", "options"})
 
 def _check_token(session_token: str) -> str:
     if not isinstance(session_token, str) or not 16 <= len(session_token) <= 256:
-        raise ValueError("session_token must be a string of 16 to 256 characters")
+        raise InvalidArgumentError("session_token must be a string of 16 to 256 characters")
     return session_token
 
 
@@ -34,7 +35,7 @@ class AnonDrafts(Repository):
         """Store an unowned draft. Nothing is returned: visitors cannot read drafts, so
         it is sent with ``Prefer: return=minimal``; the session token claims it later."""
         if draft.user_id is not None:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "a visitor's draft has no owner: leave user_id unset (a signed-in user "
                 "saves drafts with a user client, or claims this one with its session_token)"
             )
@@ -53,7 +54,7 @@ class UserDrafts(Repository):
         """Store a draft owned by the user and return it. Safe to retry (client-chosen id)."""
         me = self._me()
         if "user_id" in draft.model_fields_set and draft.user_id != me:
-            raise ValueError("a user's drafts are their own: leave user_id unset")
+            raise InvalidArgumentError("a user's drafts are their own: leave user_id unset")
         only_fields(draft, USER_INSERTABLE, "a user")
         draft = draft.model_copy(update={"user_id": me})
         draft.model_fields_set.add("user_id")

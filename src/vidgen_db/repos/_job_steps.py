@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import JsonValue
 
+from .._errors import InvalidArgumentError
 from ..models import Job, JobStep
 from ._base import Repository, percent
 
@@ -70,7 +71,7 @@ class ServiceJobSteps(JobSteps):
     ) -> JobStep:
         """Progress (0..100) of a started step; the job's overall progress follows."""
         if progress is None:
-            raise ValueError("progress must be an integer from 0 to 100, got None")
+            raise InvalidArgumentError("progress must be an integer from 0 to 100, got None")
         return self._rpc_row(
             "update_job_step",
             JobStep,

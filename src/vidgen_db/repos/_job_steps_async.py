@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import JsonValue
 
+from .._errors import InvalidArgumentError
 from ..models import Job, JobStep
 from ._base_async import AsyncRepository, percent
 
@@ -68,7 +69,7 @@ class AsyncServiceJobSteps(AsyncJobSteps):
     ) -> JobStep:
         """Progress (0..100) of a started step; the job's overall progress follows."""
         if progress is None:
-            raise ValueError("progress must be an integer from 0 to 100, got None")
+            raise InvalidArgumentError("progress must be an integer from 0 to 100, got None")
         return await self._rpc_row(
             "update_job_step",
             JobStep,

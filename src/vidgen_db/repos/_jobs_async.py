@@ -14,6 +14,7 @@ from uuid import UUID
 from postgrest import AsyncPostgrestClient
 from pydantic import JsonValue
 
+from .._errors import InvalidArgumentError
 from ..models import Job, JobInsert, JobQueueStatsRow, JobStatus, RecoverJobsRow
 from ._base_async import AsyncRepository, percent, positive
 from ._job_steps_async import AsyncServiceJobSteps
@@ -137,7 +138,7 @@ class AsyncServiceJobs(AsyncJobs):
         setting, default 2). Safe to retry: a repeated request returns the same jobs.
         UnknownWorkerError for a worker that never registered."""
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
-            raise ValueError(f"limit must be an integer from 1 to 100, got {limit!r}")
+            raise InvalidArgumentError(f"limit must be an integer from 1 to 100, got {limit!r}")
         positive("lease_seconds", lease_seconds)
         if max_running_per_user is not None:
             positive("max_running_per_user", max_running_per_user)
@@ -167,7 +168,7 @@ class AsyncServiceJobs(AsyncJobs):
         failed (LEASE_EXPIRED) or cancelled, and refunded when failed. ``claim`` does this
         too, so calling it is optional (a cron job, ``vidgen-db jobs recover``)."""
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 10000:
-            raise ValueError(f"limit must be an integer from 1 to 10000, got {limit!r}")
+            raise InvalidArgumentError(f"limit must be an integer from 1 to 10000, got {limit!r}")
         rows: builtins.list[RecoverJobsRow] = await self._rpc("recover_jobs", p_limit=limit)
         return rows
 
@@ -224,7 +225,9 @@ class AsyncServiceJobs(AsyncJobs):
             or isinstance(final_credits, bool)
             or final_credits < 0
         ):
-            raise ValueError(f"final_credits must be an integer >= 0, got {final_credits!r}")
+            raise InvalidArgumentError(
+                f"final_credits must be an integer >= 0, got {final_credits!r}"
+            )
         return await self._rpc_row(
             "finish_job",
             Job,

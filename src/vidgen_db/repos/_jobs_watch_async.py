@@ -11,7 +11,7 @@
 state (``READY`` or ``FAILED``). It polls with backoff: the wait between two reads starts
 at ``poll_interval`` seconds, grows x1.5 while nothing changes, up to ``max_interval``,
 and falls back to ``poll_interval`` after a change. ``timeout`` (seconds) bounds the
-whole watch: ``RequestTimeoutError`` when the job is not done by then (each read is also
+whole watch: ``WatchTimeoutError`` when the job is not done by then (each read is also
 bounded by the client's HTTP timeout). Errors of the reads (``NotFoundError``...) are
 raised as they are; transient ones were already retried by the client.
 
@@ -32,7 +32,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Any, Protocol
 from uuid import UUID
 
-from .._errors import RequestTimeoutError
+from .._errors import InvalidArgumentError, WatchTimeoutError
 from ..models import Job
 from ..models.enums import JobStatus
 from ._realtime import async_subscribe_job_updates
@@ -64,11 +64,11 @@ def _key(job: Job) -> tuple[Any, ...]:
 
 def _check_intervals(poll_interval: float, max_interval: float, timeout: float | None) -> None:
     if poll_interval <= 0:
-        raise ValueError("poll_interval must be more than zero")
+        raise InvalidArgumentError("poll_interval must be more than zero")
     if max_interval < poll_interval:
-        raise ValueError("max_interval must be at least poll_interval")
+        raise InvalidArgumentError("max_interval must be at least poll_interval")
     if timeout is not None and timeout <= 0:
-        raise ValueError("timeout must be more than zero (or None)")
+        raise InvalidArgumentError("timeout must be more than zero (or None)")
 
 
 async def watch_job(
@@ -104,7 +104,7 @@ async def watch_job(
             if deadline is not None:
                 remaining = deadline - clock()
                 if remaining <= 0:
-                    raise RequestTimeoutError(
+                    raise WatchTimeoutError(
                         f"job {job_id} was not done within {timeout:g} s "
                         f"(last seen: {job.status}, progress {job.progress})"
                     )

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
+from .._errors import InvalidArgumentError
+
 __all__ = ["MAX_PAGE_SIZE", "Cursor", "Page", "check_limit", "keyset_filter"]
 
 T = TypeVar("T")
@@ -40,13 +42,15 @@ class Page(Generic[T]):
 
 def check_limit(limit: int) -> int:
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValueError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}, got {limit!r}")
+        raise InvalidArgumentError(
+            f"limit must be an integer from 1 to {MAX_PAGE_SIZE}, got {limit!r}"
+        )
     return limit
 
 
 def keyset_filter(before: Cursor) -> str:
     """The PostgREST ``or`` filter for rows strictly after ``before`` in newest-first order."""
     if before.created_at.tzinfo is None:
-        raise ValueError("cursor created_at must be timezone-aware")
+        raise InvalidArgumentError("cursor created_at must be timezone-aware")
     ts = before.created_at.isoformat()
     return f'created_at.lt."{ts}",and(created_at.eq."{ts}",id.lt.{before.id})'

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from .._errors import InvalidArgumentError
 from ..models import Profile, ProfileUpdate
 from ._base import Repository, only_fields, rows_as
 
@@ -43,7 +44,7 @@ class ServiceProfiles(Repository):
     def find_by_stripe_customer(self, customer_id: str) -> Profile | None:
         """The profile with this Stripe customer id (unique), or None: for webhooks."""
         if not customer_id:
-            raise ValueError("customer_id must not be empty")
+            raise InvalidArgumentError("customer_id must not be empty")
         response = (
             self._rest.table("profiles")
             .select("*")

@@ -8,6 +8,7 @@ import socket
 import uuid
 from uuid import UUID
 
+from .._errors import InvalidArgumentError
 from ..models import Worker
 from ._base_async import AsyncRepository
 
@@ -22,7 +23,7 @@ class AsyncServiceWorkers(AsyncRepository):
         it; its ``id`` is what ``db.jobs.claim`` takes. Safe to retry: the id is chosen
         here (unless given), and registering it again only refreshes it."""
         if name is not None and not 1 <= len(name) <= 200:
-            raise ValueError(f"name must be 1 to 200 characters, got {len(name)}")
+            raise InvalidArgumentError(f"name must be 1 to 200 characters, got {len(name)}")
         worker_id = worker_id or uuid.uuid4()
         label = name or f"{socket.gethostname()[:150]}-{worker_id.hex[:8]}"
         return await self._rpc_row("register_worker", Worker, p_worker_id=worker_id, p_name=label)

@@ -23,6 +23,7 @@ from uuid import UUID
 from pydantic import JsonValue
 
 from .._client import ServiceDB
+from .._errors import InvalidArgumentError
 from ..models import Asset, AssetInsert, Job, LogLevel
 from ..repos._jobs_step import RunningStep
 from ._options import STAGES
@@ -42,7 +43,7 @@ class ClaimedJob:
         self, db: ServiceDB, job: Job, completed_steps: frozenset[str] = frozenset()
     ) -> None:
         if job.lease_token is None:
-            raise ValueError(f"job {job.id} is not claimed (it has no lease token)")
+            raise InvalidArgumentError(f"job {job.id} is not claimed (it has no lease token)")
         self._db = db
         self.job = job
         self.lease: int = job.lease_token
@@ -95,7 +96,7 @@ class ClaimedJob:
     def add_asset(self, asset: AssetInsert) -> Asset:
         """Record a file the job produced (``asset.job_id`` must be this job's id)."""
         if asset.job_id != self.id:
-            raise ValueError(f"the asset is of job {asset.job_id}, not of job {self.id}")
+            raise InvalidArgumentError(f"the asset is of job {asset.job_id}, not of job {self.id}")
         return self._db.assets.create(asset, lease=self.lease)
 
     def heartbeat(self) -> Job:

@@ -21,6 +21,7 @@ from uuid import UUID
 from pydantic import JsonValue
 
 from .._client_async import AsyncServiceDB
+from .._errors import InvalidArgumentError
 from ..models import Asset, AssetInsert, Job, LogLevel
 from ..repos._jobs_step_async import AsyncRunningStep
 from ._options import STAGES
@@ -40,7 +41,7 @@ class AsyncClaimedJob:
         self, db: AsyncServiceDB, job: Job, completed_steps: frozenset[str] = frozenset()
     ) -> None:
         if job.lease_token is None:
-            raise ValueError(f"job {job.id} is not claimed (it has no lease token)")
+            raise InvalidArgumentError(f"job {job.id} is not claimed (it has no lease token)")
         self._db = db
         self.job = job
         self.lease: int = job.lease_token
@@ -93,7 +94,7 @@ class AsyncClaimedJob:
     async def add_asset(self, asset: AssetInsert) -> Asset:
         """Record a file the job produced (``asset.job_id`` must be this job's id)."""
         if asset.job_id != self.id:
-            raise ValueError(f"the asset is of job {asset.job_id}, not of job {self.id}")
+            raise InvalidArgumentError(f"the asset is of job {asset.job_id}, not of job {self.id}")
         return await self._db.assets.create(asset, lease=self.lease)
 
     async def heartbeat(self) -> Job:

@@ -40,6 +40,7 @@ from uuid import UUID
 
 from .._client_async import AsyncServiceDB, AsyncVidgenDB
 from .._errors import (
+    InvalidArgumentError,
     JobCancelledError,
     LeaseLostError,
     TransientError,
@@ -78,11 +79,15 @@ class AsyncWorkerRunner:
         handle_signals: bool = True,
     ) -> None:
         if not isinstance(concurrency, int) or not 1 <= concurrency <= 100:
-            raise ValueError(f"concurrency must be an integer from 1 to 100, got {concurrency!r}")
+            raise InvalidArgumentError(
+                f"concurrency must be an integer from 1 to 100, got {concurrency!r}"
+            )
         if lease_seconds < 1:
-            raise ValueError("lease_seconds must be at least 1")
+            raise InvalidArgumentError("lease_seconds must be at least 1")
         if poll_interval <= 0 or max_poll_interval < poll_interval or shutdown_timeout < 0:
-            raise ValueError("poll_interval > 0, max_poll_interval >= poll_interval, timeout >= 0")
+            raise InvalidArgumentError(
+                "poll_interval > 0, max_poll_interval >= poll_interval, timeout >= 0"
+            )
         self._db = db
         self._handler = handler
         self.concurrency = concurrency
