@@ -1,6 +1,6 @@
 // The frontend's path through supabase-js, against the local stack (run by run_e2e.py):
 // a visitor saves a draft with the anon key, signs in, claims it, works with their
-// projects, jobs, dashboard and credits, and is refused another user's rows.
+// projects, jobs, dashboard and credits, cancels a job, and is refused another user's rows.
 import assert from "node:assert/strict"
 import { randomBytes } from "node:crypto"
 import { test } from "node:test"
@@ -236,4 +236,20 @@ test("a visitor cannot call the signed-in functions", async () => {
   const dashboard = await visitor.rpc("get_dashboard", {})
   assert.equal(dashboard.data, null)
   assert.equal(dashboard.error?.code, "42501")
+})
+
+test("the user cancels their queued job and gets its credits back", async () => {
+  const others = await user.rpc("cancel_job", { p_job_id: bob.jobId })
+  assert.equal(others.data, null)
+  assert.equal(others.error?.code, "VG002", "another user's job is unknown to them")
+
+  const cancelled = await user.rpc("cancel_job", { p_job_id: ada.jobId })
+  assert.equal(cancelled.error, null)
+  expectType<Equal<typeof cancelled.data, Tables<"jobs"> | null>>()
+  assert.equal(cancelled.data?.status, "FAILED")
+  assert.equal(cancelled.data?.error_code, "CANCELLED")
+  assert.equal(cancelled.data?.credit_state, "refunded")
+
+  const balance = await user.rpc("get_credit_balance", { p_user_id: ada.id })
+  assert.equal(balance.data, 10, "the 5 reserved credits are refunded")
 })
