@@ -184,3 +184,30 @@ async def test_prepared_statements_can_be_turned_off(gw_config: GatewayConfig) -
     finally:
         with psycopg.connect(gw_config.db_url, autocommit=True) as conn:
             conn.execute("drop function gw_prepared_count2()")
+
+
+async def test_a_full_pool_hands_connections_over_then_times_out(
+    gw_config: GatewayConfig,
+) -> None:
+    with psycopg.connect(gw_config.db_url, autocommit=True) as conn:
+        conn.execute(
+            "create or replace function gw_nap(s float8) returns int language sql volatile"
+            " as $$ select 1 from pg_sleep(s) $$; grant execute on function gw_nap(float8) to gw_anon"
+        )
+    try:
+        async with gateway(gw_config, pool_max_size=1, pool_timeout=0.5) as c:
+            naps = [c.post("/rpc/gw_nap", json={"s": 0.1}) for _ in range(3)]
+            assert [r.status_code for r in await asyncio.gather(*naps)] == [200, 200, 200]
+            long = asyncio.create_task(c.post("/rpc/gw_nap", json={"s": 1.0}))
+            await asyncio.sleep(0.2)  # it holds the only connection
+            waiting = await c.get("/films", params={"id": "eq.1"})
+            assert (await long).status_code == 200
+            assert waiting.status_code == 504
+            assert waiting.json()["code"] == "PGRST003"
+            assert waiting.json()["message"] == (
+                "Timed out acquiring connection from connection pool."
+            )
+            assert (await c.get("/films", params={"id": "eq.1"})).status_code == 200
+    finally:
+        with psycopg.connect(gw_config.db_url, autocommit=True) as conn:
+            conn.execute("drop function gw_nap(float8)")

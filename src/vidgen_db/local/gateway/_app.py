@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 import psycopg
-from psycopg import AsyncConnection, sql
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +17,7 @@ from ._auth import authenticate, check_apikey, schema_for
 from ._config import GatewayConfig
 from ._context import Ctx, error_response, lookup_relation
 from ._errors import ApiError
+from ._listener import listen_for_reloads
 from ._pool import Pool, PoolTimeout
 from ._read import read
 from ._request import parse_preferences
@@ -51,7 +51,8 @@ class Gateway:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            if self._pool is None:
+            pool = self._pool
+            if pool is None:
                 pool = Pool(
                     self.config.db_url,
                     min_size=self.config.pool_min_size,
@@ -69,9 +70,15 @@ class Gateway:
                 await self._load_cache()
             if self.config.db_channel and self._listener is None:
                 listening = asyncio.Event()
-                self._listener = asyncio.create_task(
-                    self._listen(listening), name="vidgen-db-gateway-listen"
+                listener = listen_for_reloads(
+                    self.config.db_url,
+                    self.config.db_channel,
+                    reload=self._load_cache,
+                    lost=pool.drop_idle,
+                    listening=listening,
+                    connect_timeout=self.config.pool_timeout,
                 )
+                self._listener = asyncio.create_task(listener, name="vidgen-db-gateway-listen")
                 with suppress(TimeoutError):
                     await asyncio.wait_for(listening.wait(), self.config.pool_timeout)
 
@@ -86,24 +93,6 @@ class Gateway:
             await self._pool.close()
         self._pool = None
         self._cache = None
-
-    async def _listen(self, listening: asyncio.Event) -> None:
-        """Reload the schema cache on ``NOTIFY <db_channel>, 'reload schema'`` (PostgREST's way)."""
-        channel = self.config.db_channel
-        assert channel is not None
-        while True:
-            try:
-                conn = await AsyncConnection.connect(self.config.db_url, autocommit=True)
-                async with conn:
-                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-                    listening.set()
-                    async for note in conn.notifies():
-                        if note.payload in ("", "reload schema"):
-                            await self._load_cache()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # connection lost: retry, like PostgREST's listener
-                await asyncio.sleep(1.0)
 
     async def reload_schema(self) -> None:
         """Re-read the catalog (after migrations), like PostgREST's schema cache reload."""
