@@ -211,3 +211,30 @@ async def test_a_full_pool_hands_connections_over_then_times_out(
     finally:
         with psycopg.connect(gw_config.db_url, autocommit=True) as conn:
             conn.execute("drop function gw_nap(float8)")
+
+
+async def test_a_connection_keeps_a_bounded_number_of_prepared_statements(
+    gw_config: GatewayConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vidgen_db.local.gateway import _prepared
+
+    monkeypatch.setattr(_prepared, "MAX_PREPARED", 3)
+    with psycopg.connect(gw_config.db_url, autocommit=True) as conn:
+        conn.execute(
+            "create or replace function gw_prepared_names() returns text[] language sql volatile"
+            " as $$ select array_agg(name order by name) from pg_prepared_statements $$;"
+            "grant execute on function gw_prepared_names() to gw_anon"
+        )
+    try:
+        async with gateway(gw_config, pool_max_size=1) as c:
+            columns = ["id", "title", "year", "rating", "tags", "meta", "director_id"]
+            for i in range(len(columns)):
+                r = await c.get("/films", params={"select": ",".join(columns[: i + 1])})
+                assert r.status_code == 200, r.text
+            names = (await c.post("/rpc/gw_prepared_names", json={})).json()
+            # the three most recent, and at most the two evicted since the last transaction
+            assert 3 <= len(names) <= 5, names
+            assert len((await c.post("/rpc/gw_prepared_names", json={})).json()) <= 4
+    finally:
+        with psycopg.connect(gw_config.db_url, autocommit=True) as conn:
+            conn.execute("drop function gw_prepared_names()")

@@ -194,3 +194,22 @@ def test_positional_placeholders_for_prepare() -> None:
     ]
     prepared.confirm(preparing)
     assert prepared.sql(query) == ([f"EXECUTE {preparing.name}(%(p1)s, %(p0)s)"], None)
+
+
+def test_prepared_statements_are_evicted_least_recently_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vidgen_db.local.gateway import _prepared
+
+    monkeypatch.setattr(_prepared, "MAX_PREPARED", 2)
+    prepared = _prepared.Prepared()
+    names = []
+    for query in ("SELECT 1", "SELECT 2", "SELECT 3"):
+        _, preparing = prepared.sql(query, threshold=1)
+        assert preparing is not None
+        prepared.confirm(preparing)
+        names.append(preparing.name)
+    assert prepared.stale == [names[0]]
+    assert prepared.sql("SELECT 1", threshold=1)[0][0].startswith("PREPARE")  # again
+    prepared.deallocated([names[0]])
+    assert prepared.stale == []

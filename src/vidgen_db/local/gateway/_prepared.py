@@ -89,6 +89,6 @@ class Prepared:
             _, evicted = self._statements.popitem(last=False)
             self.stale.append(evicted.name)
 
-    def deallocations(self) -> list[str]:
-        """``DEALLOCATE`` of the evicted statements (to run after a transaction ends)."""
-        return [f"DEALLOCATE {name}" for name in self.stale]
+    def deallocated(self, names: list[str]) -> None:
+        """Forget evicted statements a query deallocated (``stale``: those still to do)."""
+        self.stale = [name for name in self.stale if name not in names]

@@ -81,6 +81,7 @@ class _Query:
     results: list[int] = field(default_factory=list)  # index of each statement's result
     gucs: int | None = None  # index of the separate read of the response GUCs
     preparing: list[Preparing] = field(default_factory=list)
+    deallocating: list[str] = field(default_factory=list)  # names it deallocates
 
     def add(self, sql: str, prepared: Prepared | None, *, threshold: int | None = None) -> int:
         parts, preparing = prepared.sql(sql, threshold=threshold) if prepared else ([sql], None)
@@ -211,7 +212,8 @@ def _query(plan: _Plan, prepared: Prepared | None) -> _Query:
     if not plan.deferred:
         q.add("ROLLBACK" if plan.rollback else "COMMIT", None)
         if prepared is not None:
-            q.parts.extend(prepared.deallocations())
+            q.deallocating = list(prepared.stale)
+            q.parts.extend(f"DEALLOCATE {name}" for name in q.deallocating)
     return q
 
 
@@ -227,8 +229,7 @@ async def _run(
             for preparing in q.preparing:
                 prepared.confirm(preparing)
             q.preparing.clear()
-            if not plan.deferred:
-                prepared.stale.clear()
+            prepared.deallocated(q.deallocating)
         rows: dict[int, Rows] = {}
         wanted = {*q.results, q.gucs}
         for index in range(len(q.parts)):
