@@ -4,7 +4,9 @@ concurrent runners, failure rollback, the bootstrap, and the CLI."""
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -342,3 +344,154 @@ def test_jobs_join_supabase_realtime_when_its_publication_exists(
             ).fetchall()
         }
     assert tables == {"jobs", "job_steps"}
+
+
+# -- vidgen-db verify ------------------------------------------------------------------------
+
+
+def test_verify_passes_on_a_freshly_migrated_database(
+    migrated_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(["verify", "--database-url", migrated_url]) == 0
+    out = capsys.readouterr().out
+    assert out == f"ok: the database matches its {len(load_migrations())} applied migrations\n"
+
+
+def _first_policy(url: str, table: str) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT polname FROM pg_policy WHERE polrelid = %s::regclass ORDER BY 1", (table,)
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_verify_names_each_difference_and_exits_1(
+    migrated_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = _first_policy(migrated_url, "public.projects")
+    with psycopg.connect(migrated_url, autocommit=True) as conn:
+        for statement in (
+            "GRANT UPDATE ON public.credit_balances TO service_role",
+            f"DROP POLICY {policy} ON public.projects",
+            "ALTER TABLE public.jobs DISABLE ROW LEVEL SECURITY",
+            "ALTER TABLE public.workers FORCE ROW LEVEL SECURITY",
+            "DROP TRIGGER on_auth_user_created ON auth.users",
+            "ALTER FUNCTION public.get_credit_balance(uuid) SET search_path = public",
+            "ALTER FUNCTION public.reserve_credits(uuid, uuid, integer) SECURITY INVOKER",
+            "ALTER TABLE public.credit_ledger DISABLE TRIGGER tr_credit_ledger_apply",
+            "GRANT UPDATE (created_at) ON public.projects TO authenticated",
+            "REVOKE USAGE ON SCHEMA vidgen_private FROM anon",
+            "CREATE TABLE public.scratch (a int)",
+            "CREATE FUNCTION public.helper() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        ):
+            conn.execute(statement.encode())
+    assert cli(["verify", "--database-url", migrated_url]) == 1
+    out = capsys.readouterr().out
+    lines = [line.strip() for line in out.splitlines()]
+    expected = [
+        "table public.credit_balances: service_role has UPDATE, the migrations grant only SELECT",
+        f"policy {policy} on public.projects: is missing (FOR ",
+        "table public.jobs: row level security is disabled, the migrations enable it",
+        "table public.workers: row level security is forced, the migrations do not force it",
+        "trigger on_auth_user_created on auth.users: is missing (CREATE TRIGGER "
+        "on_auth_user_created AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION "
+        "public.handle_new_user())",
+        "function public.get_credit_balance(uuid): sets search_path to public, "
+        "the migrations set it to ''",
+        "function public.reserve_credits(uuid,uuid,integer): is SECURITY INVOKER, "
+        "the migrations make it SECURITY DEFINER",
+        "trigger tr_credit_ledger_apply on public.credit_ledger: is disabled, "
+        "the migrations leave it enabled",
+        "column public.projects.created_at: authenticated has UPDATE, "
+        "the migrations grant authenticated nothing on this column",
+        "schema vidgen_private: anon lacks USAGE, which the migrations grant",
+        "table public.scratch: is not defined by the migrations",
+        "function public.helper(): is not defined by the migrations",
+    ]
+    for wanted in expected:
+        assert any(line.startswith(wanted) for line in lines), f"{wanted!r} not in:\n{out}"
+    # Grouped under section headers, then a one-line summary.
+    for header in (
+        "schemas:",
+        "tables:",
+        "row level security:",
+        "policies:",
+        "grants:",
+        "triggers:",
+        "functions:",
+    ):
+        assert header in lines
+    assert lines[-1] == (
+        f"{len(expected)} differences from the {len(load_migrations())} applied migrations"
+    )
+
+
+def test_verify_reports_the_history(
+    make_database: MakeDatabase, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = make_database()
+    folder = _copy_migrations(tmp_path)
+    Migrator(url, migrations=load_migrations(folder)).migrate()
+    files = sorted(folder.iterdir())
+    # A file gone, another edited, a new one not applied yet.
+    files[-1].unlink()
+    files[0].write_text(files[0].read_text() + "\nCREATE TABLE public.sneaky (a int);\n")
+    (folder / "29990101000000_later.sql").write_text("CREATE TABLE public.later (a int);\n")
+    assert cli(["verify", "--database-url", url, "--migrations-dir", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert f"migration {files[-1].stem}: is recorded as applied but has no file here" in out
+    assert f"migration {files[0].stem}: was edited after it was applied" in out
+    # The edited file is what the database is compared with: its new table is missing.
+    assert "table public.sneaky: is missing" in out
+    assert out.rstrip().endswith("; 1 pending (vidgen-db migrate applies them)")
+
+    empty = make_database()
+    assert cli(["verify", "--database-url", empty]) == 1
+    assert "supabase_migrations.schema_migrations: is missing" in capsys.readouterr().out
+
+
+def test_verify_builds_its_reference_elsewhere_when_the_server_refuses(
+    admin_url: str, migrated_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from psycopg.conninfo import make_conninfo
+
+    role = f"vidgen_reader_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN NOCREATEDB")
+    try:
+        with psycopg.connect(migrated_url, autocommit=True) as conn:
+            conn.execute(f"GRANT USAGE ON SCHEMA supabase_migrations TO {role}")
+            conn.execute(f"GRANT SELECT ON supabase_migrations.schema_migrations TO {role}")
+        reader = make_conninfo(migrated_url, user=role)
+        assert cli(["verify", "--database-url", reader]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: cannot create the reference database on this server")
+        assert "--reference-url" in err and len(err.strip().splitlines()) == 1
+        assert cli(["verify", "--database-url", reader, "--reference-url", admin_url]) == 0
+        assert capsys.readouterr().out.startswith("ok: ")
+    finally:
+        with psycopg.connect(migrated_url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f"DROP ROLE {role}")
+
+
+def test_verify_can_build_its_reference_in_the_embedded_postgres(
+    migrated_url: str,
+    server_version: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("pgserver")
+    folder = Path(tempfile.mkdtemp(prefix="vidgen-ref-"))  # short: the socket lives there
+    monkeypatch.setenv("VIDGEN_DB_DATA_DIR", str(folder))
+    try:
+        code = cli(["verify", "--database-url", migrated_url, "--reference-embedded"])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert out.startswith("ok: the database matches its")
+    if server_version // 10000 != 16:  # the embedded server is PostgreSQL 16
+        assert "note: the reference server runs PostgreSQL 16" in err

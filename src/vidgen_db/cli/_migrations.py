@@ -1,4 +1,4 @@
-"""``vidgen-db migrate | status | new | reset | seed``: the migration tool's commands."""
+"""``vidgen-db migrate | status | verify | new | reset | seed``: the migration tool's commands."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 
 import psycopg
 
-from ..migrate import Migrator, load_migrations, seed_file, split_statements
+from ..migrate import Migrator, load_migrations, seed_file, split_statements, verify_database
 from ..migrate._dsn import host_of, redact
 from ..migrate._resources import source_checkout_sql_dir
 from ._options import Parents, Subparsers, migrations_dir, open_database
+from ._output import one_line
 
 __all__ = ["register"]
 
@@ -43,6 +44,33 @@ def _cmd_status(args: argparse.Namespace) -> int:
     for row in rows:
         print(f"{row.version:<14}  {row.name:<{width}}  {row.state.value}")
     return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    migrations = load_migrations(migrations_dir(args))
+    with open_database(args) as url:
+        if args.reference_embedded:
+            from ..local import start_embedded
+
+            server = start_embedded()
+            try:
+                report = verify_database(
+                    url, migrations=migrations, reference_server_url=server.url
+                )
+            finally:
+                server.stop()
+        else:
+            report = verify_database(
+                url, migrations=migrations, reference_server_url=args.reference_url
+            )
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for section, differences in report.grouped().items():
+        print(f"{section}:")
+        for difference in differences:
+            print(f"  {one_line(difference)}")
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
@@ -123,6 +151,25 @@ def register(sub: Subparsers, parents: Parents) -> None:
     command("status", "list migrations and their state", on_database).set_defaults(
         handler=_cmd_status
     )
+    verify = command(
+        "verify",
+        "compare the database with what its applied migrations define (exit 1 on any difference)",
+        on_database,
+    )
+    where = verify.add_mutually_exclusive_group()
+    where.add_argument(
+        "--reference-url",
+        metavar="URL",
+        help="a PostgreSQL server on which to build the reference in a throwaway database "
+        "(default: the database's own server, where your role must be allowed to create "
+        "databases, which a Supabase project may not allow)",
+    )
+    where.add_argument(
+        "--reference-embedded",
+        action="store_true",
+        help="build the reference in the embedded PostgreSQL (the embedded extra)",
+    )
+    verify.set_defaults(handler=_cmd_verify)
     new = command("new", "create an empty migration file", [parents.migrations])
     new.add_argument("name", help="what the migration does, e.g. add_invoices")
     new.set_defaults(handler=_cmd_new)
