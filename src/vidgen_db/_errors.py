@@ -3,10 +3,10 @@
 Every error the SDK raises derives from one root, so callers can catch it in one place::
 
     VidgenDBError
-     ├── InvalidArgumentError          a bad argument, refused before any request (also a ValueError)
+     ├── InvalidArgumentError          a bad argument, refused before sending (also a ValueError)
      ├── ConfigurationError            bad settings: a missing URL, a key of the wrong kind
      │    └── MissingExtraError        an optional extra is not installed (also an ImportError)
-     ├── WatchTimeoutError             jobs.watch(timeout=...) ran out: the job is not done (also a TimeoutError)
+     ├── WatchTimeoutError             jobs.watch() timed out: the job is not done (a TimeoutError)
      ├── MigrationError                a migration could not be applied or the history disagrees
      │    ├── MigrationEditedError     an applied migration file was changed afterwards
      │    └── MigrationFailedError     a statement failed; the database is left as it was
