@@ -6,6 +6,9 @@
     vidgen-db reset [--yes]         drop everything and re-apply (local databases only)
     vidgen-db seed                  load sql/seed.sql (development data)
     vidgen-db gen models [--check]  regenerate the Pydantic models (or check them for drift)
+    vidgen-db gen typescript        the frontend's types (typescript/src/database.ts)
+    vidgen-db gen docs              docs/schema.md: the schema's diagram and reference
+    vidgen-db export supabase DIR   the migrations as a Supabase CLI project
     vidgen-db serve                 the local stack: PostgreSQL + a Supabase-style REST API
     vidgen-db demo                  walk the product's path end to end on the local stack
 
