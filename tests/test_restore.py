@@ -59,8 +59,9 @@ def test_the_doc_has_the_blocks_these_tests_run() -> None:
         "back up the users (Supabase, for a new project)",
         "restore the users (Supabase, for a new project)",
     }
-    for block in doc_blocks().values():
-        assert "vidgen-db verify" in block or "pg_dump" in block or "users.sql" in block
+    for restore in ("restore (plain PostgreSQL)", "restore (Supabase)"):
+        last = doc_blocks()[restore].rstrip().splitlines()[-1]
+        assert last.startswith("vidgen-db verify "), f"{restore} must end with vidgen-db verify"
 
 
 def _tool_major(path: Path) -> int | None:

@@ -126,6 +126,15 @@ def verify_database(
 
     notes: list[str] = []
     with _reference_database(reference_server_url or url) as reference_url:
+        try:
+            ref = _connect(reference_url)
+        except psycopg.OperationalError as exc:
+            raise MigrationError(
+                f"cannot reach the reference database made on the server ({exc}): give a "
+                "PostgreSQL server where databases may be created and reached as the "
+                "reference (--reference-url)"
+            ) from exc
+        ref.close()
         Migrator(reference_url, migrations=to_apply).migrate()
         with _connect(reference_url) as ref:
             schemas = managed_schemas(ref)
