@@ -2,6 +2,7 @@
 
     vidgen-db migrate               apply pending migrations
     vidgen-db status                list migrations and whether each is applied
+    vidgen-db verify                compare the database with what its migrations define
     vidgen-db new NAME              create an empty migration file
     vidgen-db reset [--yes]         drop everything and re-apply (local databases only)
     vidgen-db seed                  load sql/seed.sql (development data)
