@@ -9,6 +9,8 @@ it. Supported, for one column ``c`` (casts are ignored):
 * ``c >= n`` and the other comparisons with a number (``BETWEEN``) -> a range
 * ``char_length(c)`` / ``length(c)`` compared with a number -> length bounds
 * ``jsonb_typeof(c) = 'object'`` (or json_typeof) -> the JSON kind
+* ``octet_length(c)`` (``octet_length(c::text)``) at most a number -> a byte bound: on a
+  JSON column, the bytes of the value's JSON text as PostgreSQL writes it
 * ``c IS NOT NULL`` -> required; ``c IS NULL OR <term>`` -> the term (NULL passes anyway)
 """
 
@@ -38,6 +40,7 @@ __all__ = ["ColumnRule", "Number", "Untranslated", "translate_checks"]
 Number = int | Decimal
 _LENGTH_FUNCTIONS = ("char_length", "character_length", "length")
 _JSON_TYPEOF = ("jsonb_typeof", "json_typeof")
+_BYTE_FUNCTIONS = ("octet_length",)
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>"}
 
 
@@ -55,6 +58,7 @@ class ColumnRule:
     max_length: int | None = None
     json_kind: str | None = None
     not_null: bool = False
+    max_bytes: int | None = None
     sources: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -70,6 +74,8 @@ class ColumnRule:
                 out[key] = _plain(value)
         if self.not_null:
             out["not_null"] = True
+        if self.max_bytes is not None:
+            out["max_bytes"] = self.max_bytes
         return out
 
 
@@ -222,6 +228,8 @@ def _compare(node: Compare) -> list[_Term] | None:
         lengths = (">=", ">", "<=", "<", "=")
         if left.name in _LENGTH_FUNCTIONS and isinstance(number, int) and op in lengths:
             return [_Term(column, "length" + op, number)]
+        if left.name in _BYTE_FUNCTIONS and isinstance(number, int) and op in ("<=", "<"):
+            return [_Term(column, "bytes" + op, number)]
         if left.name in _JSON_TYPEOF and op == "=" and isinstance(right.value, str):
             return [_Term(column, "json_kind", right.value)]
         return None
@@ -254,6 +262,10 @@ def _apply(rule: ColumnRule, term: _Term) -> None:
     elif term.kind == "json_kind":
         assert isinstance(value, str)
         rule.json_kind = value
+    elif term.kind.startswith("bytes"):
+        assert isinstance(value, int)
+        high = value if term.kind == "bytes<=" else value - 1
+        rule.max_bytes = high if rule.max_bytes is None else min(rule.max_bytes, high)
     elif term.kind.startswith("length"):
         assert isinstance(value, int)
         _apply_length(rule, term.kind[len("length") :], value)

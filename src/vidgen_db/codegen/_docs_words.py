@@ -89,6 +89,8 @@ def rule_words(rule: ColumnRule | None) -> list[str]:
         words.append(f"at most {rule.max_length} characters")
     if rule.json_kind is not None:
         words.append(f"a JSON {rule.json_kind}")
+    if rule.max_bytes is not None:
+        words.append(f"at most {rule.max_bytes} bytes as JSON text")
     return words
 
 

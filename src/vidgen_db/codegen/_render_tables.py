@@ -86,19 +86,22 @@ def render_table(plan: TablePlan) -> str:
         lines += comment("Not enforced by these models (the database still checks it):")
         for item in plan.untranslated:
             lines += comment(f"{item.constraint}: {item.expression} ({item.reason})")
-    aliases = [f for f in plan.fields if f.alias_name]
-    if aliases:
-        lines.append("")
-    for field in aliases:
-        if field.rule is not None and field.rule.sources:
-            lines += comment(f"{table.name}.{field.column.name}: {', '.join(field.rule.sources)}")
-        assert field.alias_name is not None
-        lines += assignment(field.alias_name, field.type.expression)
+    # JSON sub-models first: an alias may constrain one (a byte bound on its JSON text).
     for model in plan.json_models:
         body = []
         for key, type_name, default in model.fields:
             body.append(f"    {key}: {type_name}" + (f" = {default}" if default else ""))
         lines += _class(model.class_name, "JsonObject", model.doc, body)
+    aliases = [f for f in plan.fields if f.alias_name]
+    if aliases:
+        lines.append("")
+        if plan.json_models:
+            lines.append("")
+    for field in aliases:
+        if field.rule is not None and field.rule.sources:
+            lines += comment(f"{table.name}.{field.column.name}: {', '.join(field.rule.sources)}")
+        assert field.alias_name is not None
+        lines += assignment(field.alias_name, field.type.expression)
     lines += _class(
         cls,
         "RowModel",

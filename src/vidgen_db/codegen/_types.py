@@ -173,6 +173,8 @@ def _integer(name: str, rule: ColumnRule, enum_class: str | None) -> PyType:
         result = PyType("int", [f"Field(ge={low}, le={high})"], {("pydantic", "Field")})
     if rule.min_length is not None or rule.max_length is not None or rule.json_kind:
         problems.append("length or JSON rule on an integer column is not supported")
+    if rule.max_bytes is not None:
+        problems.append("byte length rule on an integer column is not supported")
     _refused(result, rule)
     result.problems.extend(problems)
     return result
@@ -213,6 +215,8 @@ def _text(ref: TypeRef, rule: ColumnRule, enum_class: str | None) -> PyType:
     _refused(result, rule)
     if _bounds(rule) or rule.json_kind:
         result.problems.append("range or JSON rule on a text column is not supported")
+    if rule.max_bytes is not None:
+        result.problems.append("byte length rule on a text column is not supported")
     return result
 
 
@@ -228,6 +232,10 @@ def _json(rule: ColumnRule, json_class: str | None) -> PyType:
         result = PyType("JsonValue", imports={("pydantic", "JsonValue")})
         if kind is not None:
             result.problems.append(f"JSON kind {kind!r} is not supported")
+    if rule.max_bytes is not None:
+        # CHECK (octet_length(col::text) <= n): the JSON text, as PostgreSQL writes it.
+        result.metadata.append(f"json_max_bytes({rule.max_bytes})")
+        result.imports.add(("._base", "json_max_bytes"))
     if rule.values is not None or rule.refused or _bounds(rule) or rule.max_length is not None:
         result.problems.append("value, range or length rule on a JSON column is not supported")
     return result
@@ -245,4 +253,6 @@ def _decimal(name: str, rule: ColumnRule) -> PyType:
     _refused(result, rule)
     if rule.values is not None or rule.min_length is not None or rule.json_kind:
         result.problems.append("value, length or JSON rule on a numeric column is not supported")
+    if rule.max_bytes is not None:
+        result.problems.append("byte length rule on a numeric column is not supported")
     return result

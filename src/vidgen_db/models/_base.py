@@ -7,10 +7,13 @@
   gives the JSON body: only the fields that were set, uuids/datetimes as strings, enums
   as their values.
 * :class:`JsonObject`: base of typed JSON sub-models (keeps keys it does not know).
+* :func:`json_max_bytes`: the validator of ``CHECK (octet_length(col::text) <= n)``, a
+  bound on the size of a JSON column.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any
@@ -31,6 +34,8 @@ __all__ = [
     "RpcParams",
     "UpdateModel",
     "WriteModel",
+    "json_max_bytes",
+    "json_text_bytes",
     "not_in",
 ]
 
@@ -54,6 +59,29 @@ def not_in(*values: object) -> AfterValidator:
         if value in refused:
             shown = ", ".join(repr(v) for v in values)
             raise ValueError(f"must not be {shown}")
+        return value
+
+    return AfterValidator(check)
+
+
+def json_text_bytes(value: Any) -> int:
+    """The size in bytes (UTF-8) of ``value``'s JSON text as PostgreSQL writes a jsonb value
+    (``{"a": 1, "b": [1, 2]}``): what ``octet_length(col::text)`` measures. Exact for
+    strings, integers, booleans, null and the containers of them; a float may print a few
+    characters apart (``1e+16``), and the database has the last word."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", by_alias=True)
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return len(text.encode("utf-8"))
+
+
+def json_max_bytes(limit: int) -> AfterValidator:
+    """A validator for ``CHECK (octet_length(col::text) <= limit)`` on a JSON column."""
+
+    def check(value: Any) -> Any:
+        size = json_text_bytes(value)
+        if size > limit:
+            raise ValueError(f"must be at most {limit} bytes as JSON text, got {size}")
         return value
 
     return AfterValidator(check)

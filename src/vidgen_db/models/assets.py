@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, JsonValue
 
-from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel
+from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel, json_max_bytes
 from .enums import AssetType
 
 __all__ = [
@@ -17,8 +17,16 @@ __all__ = [
     "AssetUpdate",
 ]
 
+# assets.url: assets_url_length_check
+_Url = Annotated[str, Field(max_length=2048)]
+# assets.storage_path: assets_storage_path_length_check
+_StoragePath = Annotated[str, Field(max_length=1024)]
 # assets.size_bytes: assets_size_bytes_check
 _SizeBytes = Annotated[int, Field(ge=0, le=9223372036854775807)]
+# assets.mime_type: assets_mime_type_length_check
+_MimeType = Annotated[str, Field(max_length=255)]
+# assets.metadata_json: assets_metadata_json_size_check
+_MetadataJson = Annotated[JsonValue, json_max_bytes(16384)]
 
 
 class Asset(RowModel):
@@ -27,11 +35,11 @@ class Asset(RowModel):
     id: UUID
     job_id: UUID
     type: AssetType
-    url: str
-    storage_path: str
+    url: _Url
+    storage_path: _StoragePath
     size_bytes: _SizeBytes | None = None
-    mime_type: str | None = None
-    metadata_json: JsonValue | None = None
+    mime_type: _MimeType | None = None
+    metadata_json: _MetadataJson | None = None
     created_at: AwareDatetime
 
 
@@ -41,11 +49,11 @@ class AssetInsert(InsertModel):
     id: UUID = DB_DEFAULT
     job_id: UUID
     type: AssetType
-    url: str
-    storage_path: str
+    url: _Url
+    storage_path: _StoragePath
     size_bytes: _SizeBytes | None = None
-    mime_type: str | None = None
-    metadata_json: JsonValue | None = DB_DEFAULT
+    mime_type: _MimeType | None = None
+    metadata_json: _MetadataJson | None = DB_DEFAULT
     created_at: AwareDatetime = DB_DEFAULT
 
 
@@ -54,8 +62,8 @@ class AssetUpdate(UpdateModel):
 
     job_id: UUID = UNCHANGED
     type: AssetType = UNCHANGED
-    url: str = UNCHANGED
-    storage_path: str = UNCHANGED
+    url: _Url = UNCHANGED
+    storage_path: _StoragePath = UNCHANGED
     size_bytes: _SizeBytes | None = UNCHANGED
-    mime_type: str | None = UNCHANGED
-    metadata_json: JsonValue | None = UNCHANGED
+    mime_type: _MimeType | None = UNCHANGED
+    metadata_json: _MetadataJson | None = UNCHANGED

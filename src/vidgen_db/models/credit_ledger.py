@@ -6,7 +6,7 @@ Models of the public.credit_ledger table.
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from ._base import DB_DEFAULT, UNCHANGED, InsertModel, Int4, RowModel, UpdateModel, not_in
 from .enums import LedgerEntryType
@@ -19,6 +19,10 @@ __all__ = [
 
 # credit_ledger.amount: credit_ledger_amount_check
 _Amount = Annotated[Int4, not_in(0)]
+# credit_ledger.note: credit_ledger_note_length_check
+_Note = Annotated[str, Field(max_length=500)]
+# credit_ledger.stripe_payment_id: credit_ledger_stripe_payment_id_length_check
+_StripePaymentId = Annotated[str, Field(max_length=255)]
 
 
 class CreditLedgerEntry(RowModel):
@@ -29,9 +33,9 @@ class CreditLedgerEntry(RowModel):
     type: LedgerEntryType
     amount: _Amount
     balance_after: Int4 | None = None
-    note: str | None = None
+    note: _Note | None = None
     job_id: UUID | None = None
-    stripe_payment_id: str | None = None
+    stripe_payment_id: _StripePaymentId | None = None
     created_at: AwareDatetime
 
 
@@ -43,9 +47,9 @@ class CreditLedgerEntryInsert(InsertModel):
     type: LedgerEntryType
     amount: _Amount
     balance_after: Int4 | None = None
-    note: str | None = None
+    note: _Note | None = None
     job_id: UUID | None = None
-    stripe_payment_id: str | None = None
+    stripe_payment_id: _StripePaymentId | None = None
     created_at: AwareDatetime = DB_DEFAULT
 
 
@@ -55,6 +59,6 @@ class CreditLedgerEntryUpdate(UpdateModel):
     type: LedgerEntryType = UNCHANGED
     amount: _Amount = UNCHANGED
     balance_after: Int4 | None = UNCHANGED
-    note: str | None = UNCHANGED
+    note: _Note | None = UNCHANGED
     job_id: UUID | None = UNCHANGED
-    stripe_payment_id: str | None = UNCHANGED
+    stripe_payment_id: _StripePaymentId | None = UNCHANGED

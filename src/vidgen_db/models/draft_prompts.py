@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, JsonValue
 
-from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel
+from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel, json_max_bytes
 
 __all__ = [
     "DraftPrompt",
@@ -20,6 +20,10 @@ __all__ = [
 _SessionToken = Annotated[str, Field(min_length=16, max_length=256)]
 # draft_prompts.prompt_text: draft_prompts_prompt_text_check
 _PromptText = Annotated[str, Field(min_length=1, max_length=20000)]
+# draft_prompts.template_id: draft_prompts_template_id_length_check
+_TemplateId = Annotated[str, Field(max_length=100)]
+# draft_prompts.options: draft_prompts_options_size_check
+_Options = Annotated[JsonValue, json_max_bytes(16384)]
 
 
 class DraftPrompt(RowModel):
@@ -29,8 +33,8 @@ class DraftPrompt(RowModel):
     session_token: _SessionToken
     user_id: UUID | None = None
     prompt_text: _PromptText
-    template_id: str | None = None
-    options: JsonValue | None = None
+    template_id: _TemplateId | None = None
+    options: _Options | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
     expires_at: AwareDatetime | None = None
@@ -43,8 +47,8 @@ class DraftPromptInsert(InsertModel):
     session_token: _SessionToken
     user_id: UUID | None = None
     prompt_text: _PromptText
-    template_id: str | None = None
-    options: JsonValue | None = DB_DEFAULT
+    template_id: _TemplateId | None = None
+    options: _Options | None = DB_DEFAULT
     created_at: AwareDatetime = DB_DEFAULT
     updated_at: AwareDatetime = DB_DEFAULT
     expires_at: AwareDatetime | None = DB_DEFAULT
@@ -56,7 +60,7 @@ class DraftPromptUpdate(UpdateModel):
     session_token: _SessionToken = UNCHANGED
     user_id: UUID | None = UNCHANGED
     prompt_text: _PromptText = UNCHANGED
-    template_id: str | None = UNCHANGED
-    options: JsonValue | None = UNCHANGED
+    template_id: _TemplateId | None = UNCHANGED
+    options: _Options | None = UNCHANGED
     updated_at: AwareDatetime = UNCHANGED
     expires_at: AwareDatetime | None = UNCHANGED

@@ -3,11 +3,12 @@
 Models of the public.job_logs table.
 """
 
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, JsonValue
+from pydantic import AwareDatetime, Field, JsonValue
 
-from ._base import DB_DEFAULT, UNCHANGED, InsertModel, Int8, RowModel, UpdateModel
+from ._base import DB_DEFAULT, UNCHANGED, InsertModel, Int8, RowModel, UpdateModel, json_max_bytes
 from .enums import LogLevel
 
 __all__ = [
@@ -16,16 +17,23 @@ __all__ = [
     "JobLogUpdate",
 ]
 
+# job_logs.step_name: job_logs_step_name_length_check
+_StepName = Annotated[str, Field(max_length=64)]
+# job_logs.message: job_logs_message_length_check
+_Message = Annotated[str, Field(max_length=4000)]
+# job_logs.data: job_logs_data_size_check
+_Data = Annotated[JsonValue, json_max_bytes(16384)]
+
 
 class JobLog(RowModel):
     """A row of public.job_logs, as selected."""
 
     id: Int8
     job_id: UUID
-    step_name: str | None = None
+    step_name: _StepName | None = None
     level: LogLevel
-    message: str
-    data: JsonValue | None = None
+    message: _Message
+    data: _Data | None = None
     created_at: AwareDatetime
 
 
@@ -33,10 +41,10 @@ class JobLogInsert(InsertModel):
     """The columns of an INSERT into public.job_logs; unset fields take their default."""
 
     job_id: UUID
-    step_name: str | None = None
+    step_name: _StepName | None = None
     level: LogLevel = DB_DEFAULT
-    message: str
-    data: JsonValue | None = None
+    message: _Message
+    data: _Data | None = None
     created_at: AwareDatetime = DB_DEFAULT
 
 
@@ -44,7 +52,7 @@ class JobLogUpdate(UpdateModel):
     """The columns of an UPDATE of public.job_logs; unset fields keep their value."""
 
     job_id: UUID = UNCHANGED
-    step_name: str | None = UNCHANGED
+    step_name: _StepName | None = UNCHANGED
     level: LogLevel = UNCHANGED
-    message: str = UNCHANGED
-    data: JsonValue | None = UNCHANGED
+    message: _Message = UNCHANGED
+    data: _Data | None = UNCHANGED

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, JsonValue
 
-from ._base import DB_DEFAULT, UNCHANGED, InsertModel, Int4, RowModel, UpdateModel
+from ._base import DB_DEFAULT, UNCHANGED, InsertModel, Int4, RowModel, UpdateModel, json_max_bytes
 from .enums import StepStatus
 
 __all__ = [
@@ -17,8 +17,18 @@ __all__ = [
     "JobStepUpdate",
 ]
 
+# job_steps.step_name: job_steps_step_name_length_check
+_StepName = Annotated[str, Field(max_length=64)]
 # job_steps.progress_pct: job_steps_progress_pct_check
 _ProgressPct = Annotated[int, Field(ge=0, le=100)]
+# job_steps.status_message: job_steps_status_message_length_check
+_StatusMessage = Annotated[str, Field(max_length=1000)]
+# job_steps.error_message: job_steps_error_message_length_check
+_ErrorMessage = Annotated[str, Field(max_length=4000)]
+# job_steps.logs_url: job_steps_logs_url_length_check
+_LogsUrl = Annotated[str, Field(max_length=2048)]
+# job_steps.artifacts_json: job_steps_artifacts_json_size_check
+_ArtifactsJson = Annotated[JsonValue, json_max_bytes(65536)]
 
 
 class JobStep(RowModel):
@@ -26,14 +36,14 @@ class JobStep(RowModel):
 
     id: UUID
     job_id: UUID
-    step_name: str
+    step_name: _StepName
     step_order: Int4
     state: StepStatus
     progress_pct: _ProgressPct | None = None
-    status_message: str | None = None
-    error_message: str | None = None
-    logs_url: str | None = None
-    artifacts_json: JsonValue | None = None
+    status_message: _StatusMessage | None = None
+    error_message: _ErrorMessage | None = None
+    logs_url: _LogsUrl | None = None
+    artifacts_json: _ArtifactsJson | None = None
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
 
@@ -43,14 +53,14 @@ class JobStepInsert(InsertModel):
 
     id: UUID = DB_DEFAULT
     job_id: UUID
-    step_name: str
+    step_name: _StepName
     step_order: Int4
     state: StepStatus = DB_DEFAULT
     progress_pct: _ProgressPct | None = DB_DEFAULT
-    status_message: str | None = None
-    error_message: str | None = None
-    logs_url: str | None = None
-    artifacts_json: JsonValue | None = DB_DEFAULT
+    status_message: _StatusMessage | None = None
+    error_message: _ErrorMessage | None = None
+    logs_url: _LogsUrl | None = None
+    artifacts_json: _ArtifactsJson | None = DB_DEFAULT
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
 
@@ -59,13 +69,13 @@ class JobStepUpdate(UpdateModel):
     """The columns of an UPDATE of public.job_steps; unset fields keep their value."""
 
     job_id: UUID = UNCHANGED
-    step_name: str = UNCHANGED
+    step_name: _StepName = UNCHANGED
     step_order: Int4 = UNCHANGED
     state: StepStatus = UNCHANGED
     progress_pct: _ProgressPct | None = UNCHANGED
-    status_message: str | None = UNCHANGED
-    error_message: str | None = UNCHANGED
-    logs_url: str | None = UNCHANGED
-    artifacts_json: JsonValue | None = UNCHANGED
+    status_message: _StatusMessage | None = UNCHANGED
+    error_message: _ErrorMessage | None = UNCHANGED
+    logs_url: _LogsUrl | None = UNCHANGED
+    artifacts_json: _ArtifactsJson | None = UNCHANGED
     started_at: AwareDatetime | None = UNCHANGED
     finished_at: AwareDatetime | None = UNCHANGED

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, JsonValue
 
-from ._base import DB_DEFAULT, UNCHANGED, InsertModel, Int8, RowModel, UpdateModel
+from ._base import DB_DEFAULT, UNCHANGED, InsertModel, Int8, RowModel, UpdateModel, json_max_bytes
 from .enums import CreditState, JobStatus
 
 __all__ = [
@@ -26,10 +26,22 @@ __all__ = [
 
 # jobs.progress: jobs_progress_check
 _Progress = Annotated[int, Field(ge=0, le=100)]
+# jobs.status_message: jobs_status_message_length_check
+_StatusMessage = Annotated[str, Field(max_length=1000)]
 # jobs.cost_credits_reserved: jobs_cost_credits_reserved_check
 _CostCreditsReserved = Annotated[int, Field(ge=0, le=2147483647)]
 # jobs.cost_credits_final: jobs_cost_credits_final_check
 _CostCreditsFinal = Annotated[int, Field(ge=0, le=2147483647)]
+# jobs.failed_step: jobs_failed_step_length_check
+_FailedStep = Annotated[str, Field(max_length=64)]
+# jobs.error_code: jobs_error_code_length_check
+_ErrorCode = Annotated[str, Field(max_length=100)]
+# jobs.error_message: jobs_error_message_length_check
+_ErrorMessage = Annotated[str, Field(max_length=4000)]
+# jobs.output_url: jobs_output_url_length_check
+_OutputUrl = Annotated[str, Field(max_length=2048)]
+# jobs.manifest_json: jobs_manifest_json_size_check
+_ManifestJson = Annotated[JsonValue, json_max_bytes(65536)]
 # jobs.attempt: jobs_attempt_check
 _Attempt = Annotated[int, Field(ge=0, le=2147483647)]
 # jobs.max_attempts: jobs_max_attempts_check
@@ -46,14 +58,14 @@ class Job(RowModel):
     user_id: UUID
     status: JobStatus
     progress: _Progress | None = None
-    status_message: str | None = None
+    status_message: _StatusMessage | None = None
     cost_credits_reserved: _CostCreditsReserved | None = None
     cost_credits_final: _CostCreditsFinal | None = None
-    failed_step: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-    output_url: str | None = None
-    manifest_json: JsonValue | None = None
+    failed_step: _FailedStep | None = None
+    error_code: _ErrorCode | None = None
+    error_message: _ErrorMessage | None = None
+    output_url: _OutputUrl | None = None
+    manifest_json: _ManifestJson | None = None
     created_at: AwareDatetime
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
@@ -78,14 +90,14 @@ class JobInsert(InsertModel):
     user_id: UUID
     status: JobStatus = DB_DEFAULT
     progress: _Progress | None = DB_DEFAULT
-    status_message: str | None = None
+    status_message: _StatusMessage | None = None
     cost_credits_reserved: _CostCreditsReserved | None = DB_DEFAULT
     cost_credits_final: _CostCreditsFinal | None = None
-    failed_step: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-    output_url: str | None = None
-    manifest_json: JsonValue | None = None
+    failed_step: _FailedStep | None = None
+    error_code: _ErrorCode | None = None
+    error_message: _ErrorMessage | None = None
+    output_url: _OutputUrl | None = None
+    manifest_json: _ManifestJson | None = None
     created_at: AwareDatetime = DB_DEFAULT
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
@@ -108,14 +120,14 @@ class JobUpdate(UpdateModel):
     project_id: UUID = UNCHANGED
     status: JobStatus = UNCHANGED
     progress: _Progress | None = UNCHANGED
-    status_message: str | None = UNCHANGED
+    status_message: _StatusMessage | None = UNCHANGED
     cost_credits_reserved: _CostCreditsReserved | None = UNCHANGED
     cost_credits_final: _CostCreditsFinal | None = UNCHANGED
-    failed_step: str | None = UNCHANGED
-    error_code: str | None = UNCHANGED
-    error_message: str | None = UNCHANGED
-    output_url: str | None = UNCHANGED
-    manifest_json: JsonValue | None = UNCHANGED
+    failed_step: _FailedStep | None = UNCHANGED
+    error_code: _ErrorCode | None = UNCHANGED
+    error_message: _ErrorMessage | None = UNCHANGED
+    output_url: _OutputUrl | None = UNCHANGED
+    manifest_json: _ManifestJson | None = UNCHANGED
     started_at: AwareDatetime | None = UNCHANGED
     finished_at: AwareDatetime | None = UNCHANGED
     credit_state: CreditState = UNCHANGED

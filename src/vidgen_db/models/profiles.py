@@ -3,11 +3,20 @@
 Models of the public.profiles table.
 """
 
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
-from ._base import DB_DEFAULT, UNCHANGED, InsertModel, JsonObject, RowModel, UpdateModel
+from ._base import (
+    DB_DEFAULT,
+    UNCHANGED,
+    InsertModel,
+    JsonObject,
+    RowModel,
+    UpdateModel,
+    json_max_bytes,
+)
 
 __all__ = [
     "NotificationPrefs",
@@ -24,14 +33,25 @@ class NotificationPrefs(JsonObject):
     job_failed: bool = True
 
 
+# profiles.display_name: profiles_display_name_length_check
+_DisplayName = Annotated[str, Field(max_length=100)]
+# profiles.avatar_url: profiles_avatar_url_length_check
+_AvatarUrl = Annotated[str, Field(max_length=2048)]
+# profiles.notification_prefs: profiles_notification_prefs_check,
+# profiles_notification_prefs_size_check
+_NotificationPrefs = Annotated[NotificationPrefs, json_max_bytes(4096)]
+# profiles.stripe_customer_id: profiles_stripe_customer_id_length_check
+_StripeCustomerId = Annotated[str, Field(max_length=255)]
+
+
 class Profile(RowModel):
     """A row of public.profiles, as selected."""
 
     id: UUID
-    display_name: str | None = None
-    avatar_url: str | None = None
-    notification_prefs: NotificationPrefs
-    stripe_customer_id: str | None = None
+    display_name: _DisplayName | None = None
+    avatar_url: _AvatarUrl | None = None
+    notification_prefs: _NotificationPrefs
+    stripe_customer_id: _StripeCustomerId | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -40,10 +60,10 @@ class ProfileInsert(InsertModel):
     """The columns of an INSERT into public.profiles; unset fields take their default."""
 
     id: UUID
-    display_name: str | None = None
-    avatar_url: str | None = None
-    notification_prefs: NotificationPrefs = DB_DEFAULT
-    stripe_customer_id: str | None = None
+    display_name: _DisplayName | None = None
+    avatar_url: _AvatarUrl | None = None
+    notification_prefs: _NotificationPrefs = DB_DEFAULT
+    stripe_customer_id: _StripeCustomerId | None = None
     created_at: AwareDatetime = DB_DEFAULT
     updated_at: AwareDatetime = DB_DEFAULT
 
@@ -51,8 +71,8 @@ class ProfileInsert(InsertModel):
 class ProfileUpdate(UpdateModel):
     """The columns of an UPDATE of public.profiles; unset fields keep their value."""
 
-    display_name: str | None = UNCHANGED
-    avatar_url: str | None = UNCHANGED
-    notification_prefs: NotificationPrefs = UNCHANGED
-    stripe_customer_id: str | None = UNCHANGED
+    display_name: _DisplayName | None = UNCHANGED
+    avatar_url: _AvatarUrl | None = UNCHANGED
+    notification_prefs: _NotificationPrefs = UNCHANGED
+    stripe_customer_id: _StripeCustomerId | None = UNCHANGED
     updated_at: AwareDatetime = UNCHANGED

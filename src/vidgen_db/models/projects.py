@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, JsonValue
 
-from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel
+from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel, json_max_bytes
 from .enums import NichePreset, TranscriptMode
 
 __all__ = [
@@ -17,8 +17,16 @@ __all__ = [
     "ProjectUpdate",
 ]
 
+# projects.title: projects_title_length_check
+_Title = Annotated[str, Field(max_length=200)]
+# projects.prompt_text: projects_prompt_text_length_check
+_PromptText = Annotated[str, Field(max_length=20000)]
 # projects.target_minutes: projects_target_minutes_check
 _TargetMinutes = Annotated[int, Field(ge=1, le=10)]
+# projects.transcript_text: projects_transcript_text_length_check
+_TranscriptText = Annotated[str, Field(max_length=50000)]
+# projects.settings: projects_settings_size_check
+_Settings = Annotated[JsonValue, json_max_bytes(16384)]
 
 
 class Project(RowModel):
@@ -26,14 +34,14 @@ class Project(RowModel):
 
     id: UUID
     user_id: UUID
-    title: str
-    prompt_text: str
+    title: _Title
+    prompt_text: _PromptText
     niche_preset: NichePreset
     target_minutes: _TargetMinutes
     voice_profile_id: UUID | None = None
     transcript_mode: TranscriptMode | None = None
-    transcript_text: str | None = None
-    settings: JsonValue | None = None
+    transcript_text: _TranscriptText | None = None
+    settings: _Settings | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -43,14 +51,14 @@ class ProjectInsert(InsertModel):
 
     id: UUID = DB_DEFAULT
     user_id: UUID
-    title: str
-    prompt_text: str
+    title: _Title
+    prompt_text: _PromptText
     niche_preset: NichePreset
     target_minutes: _TargetMinutes = DB_DEFAULT
     voice_profile_id: UUID | None = None
     transcript_mode: TranscriptMode | None = DB_DEFAULT
-    transcript_text: str | None = None
-    settings: JsonValue | None = DB_DEFAULT
+    transcript_text: _TranscriptText | None = None
+    settings: _Settings | None = DB_DEFAULT
     created_at: AwareDatetime = DB_DEFAULT
     updated_at: AwareDatetime = DB_DEFAULT
 
@@ -58,12 +66,12 @@ class ProjectInsert(InsertModel):
 class ProjectUpdate(UpdateModel):
     """The columns of an UPDATE of public.projects; unset fields keep their value."""
 
-    title: str = UNCHANGED
-    prompt_text: str = UNCHANGED
+    title: _Title = UNCHANGED
+    prompt_text: _PromptText = UNCHANGED
     niche_preset: NichePreset = UNCHANGED
     target_minutes: _TargetMinutes = UNCHANGED
     voice_profile_id: UUID | None = UNCHANGED
     transcript_mode: TranscriptMode | None = UNCHANGED
-    transcript_text: str | None = UNCHANGED
-    settings: JsonValue | None = UNCHANGED
+    transcript_text: _TranscriptText | None = UNCHANGED
+    settings: _Settings | None = UNCHANGED
     updated_at: AwareDatetime = UNCHANGED

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from ..models import CreditLedgerEntry
+from .._errors import InvalidArgumentError
+from ..models import CreditLedgerEntry, CreditLedgerEntryInsert
 from ._base_async import AsyncRepository, positive
+from ._limits import check_column
 from ._pagination import Cursor, Page
 
 __all__ = ["AsyncCredits", "AsyncServiceCredits"]
@@ -60,7 +62,9 @@ class AsyncServiceCredits(AsyncRepository):
         """Release the job's reservation and charge ``final_amount`` (capped by the
         balance); returns the charge. Exactly once: a repeat returns the same charge."""
         if not isinstance(final_amount, int) or isinstance(final_amount, bool) or final_amount < 0:
-            raise ValueError(f"final_amount must be an integer >= 0, got {final_amount!r}")
+            raise InvalidArgumentError(
+                f"final_amount must be an integer >= 0, got {final_amount!r}"
+            )
         value: int = await self._rpc_value(
             "settle_job_credits", int, p_job_id=job_id, p_final_amount=final_amount
         )
@@ -79,7 +83,7 @@ class AsyncServiceCredits(AsyncRepository):
             int,
             p_user_id=user_id,
             p_amount=positive("amount", amount),
-            p_note=note,
+            p_note=check_column(CreditLedgerEntryInsert, "note", note, "note"),
         )
         return value
 
@@ -87,7 +91,10 @@ class AsyncServiceCredits(AsyncRepository):
         """Credit a Stripe payment once per payment id (a replayed webhook adds nothing);
         returns the balance."""
         if not stripe_payment_id:
-            raise ValueError("stripe_payment_id must not be empty")
+            raise InvalidArgumentError("stripe_payment_id must not be empty")
+        check_column(
+            CreditLedgerEntryInsert, "stripe_payment_id", stripe_payment_id, "stripe_payment_id"
+        )
         value: int = await self._rpc_value(
             "record_purchase",
             int,
@@ -104,6 +111,6 @@ class AsyncServiceCredits(AsyncRepository):
             int,
             p_user_id=user_id,
             p_amount=positive("amount", amount),
-            p_note=note,
+            p_note=check_column(CreditLedgerEntryInsert, "note", note, "note"),
         )
         return value

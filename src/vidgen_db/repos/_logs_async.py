@@ -9,8 +9,10 @@ from uuid import UUID
 from postgrest.types import ReturnMethod
 from pydantic import JsonValue
 
+from .._errors import InvalidArgumentError
 from ..models import JobLog, JobLogInsert, LogLevel
 from ._base_async import AsyncRepository
+from ._limits import check_column
 from ._pagination import check_limit
 
 __all__ = ["AsyncJobLogs", "AsyncServiceJobLogs"]
@@ -28,7 +30,9 @@ class AsyncJobLogs(AsyncRepository):
         query = self._rest.table("job_logs").select("*").eq("job_id", str(job_id))
         if after_id is not None:
             if not isinstance(after_id, int) or isinstance(after_id, bool) or after_id < 0:
-                raise ValueError(f"after_id must be a log id (an integer >= 0), got {after_id!r}")
+                raise InvalidArgumentError(
+                    f"after_id must be a log id (an integer >= 0), got {after_id!r}"
+                )
             query = query.gt("id", str(after_id))
         return await self._all(JobLog, query.order("id").limit(limit))
 
@@ -52,10 +56,10 @@ class AsyncServiceJobLogs(AsyncJobLogs):
             "append_job_log",
             int,
             p_job_id=job_id,
-            p_message=message,
+            p_message=check_column(JobLogInsert, "message", message, "message"),
             p_level=LogLevel(level).value,
-            p_step_name=step_name,
-            p_data=data,
+            p_step_name=check_column(JobLogInsert, "step_name", step_name, "step_name"),
+            p_data=check_column(JobLogInsert, "data", data, "data"),
             p_lease=lease,
         )
         return value
@@ -67,7 +71,7 @@ class AsyncServiceJobLogs(AsyncJobLogs):
             return
         others = {line.job_id for line in lines} - {job_id}
         if others:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"every line must be of job {job_id}, got lines of {sorted(map(str, others))}"
             )
         await (
