@@ -138,7 +138,7 @@ def test_non_json_bodies_still_give_a_proper_error(status: int, cls: type[APIErr
     )
     error = error_from_response(status, html, "Bad Gateway")
     assert type(error) is cls
-    assert error.code is None and error.status_code == status
+    assert error.code == cls.default_code and error.upstream_status == status
     assert "Bad Gateway" in error.message and "<" not in error.message
 
 
@@ -154,7 +154,7 @@ def test_transient_errors_are_marked_transient() -> None:
 def test_empty_and_odd_bodies() -> None:
     assert type(error_from_response(500, b"")) is ServerError
     assert type(error_from_response(400, b"[1, 2]")) is BadRequestError
-    assert error_from_response(400, b"\xff\xfe").code is None
+    assert error_from_response(400, b"\xff\xfe").code == "bad_request"
 
 
 def test_keys_in_third_party_messages_are_redacted() -> None:

@@ -198,7 +198,9 @@ CASES = [
             "VG101", f"insufficient credits: job {JOB} needs 30, the balance is 10"
         ),
         raises=InsufficientCreditsError,
-        check=lambda e: e.code == "VG101" and "needs 30" in e.message,
+        check=lambda e: (
+            e.code == "VG101" and e.required == 30 and e.balance == 10 and e.http_status == 402
+        ),
         label="insufficient",
     ),
     Case(

@@ -2,7 +2,8 @@
 
 Clients: :class:`VidgenDB` and :class:`AsyncVidgenDB` (``.service()``, ``.for_user()``,
 ``.anonymous()``, ``.from_env()``, ``.from_supabase()``). Models: :mod:`vidgen_db.models`.
-Errors: one tree rooted at :class:`VidgenDBError` (see ``vidgen_db._errors``).
+Errors: one tree rooted at :class:`VidgenDBError`, each with ``http_status``, ``code`` and
+``user_message`` (docs/errors.md).
 """
 
 from ._client import AnonDB, ServiceDB, UserDB, VidgenDB
@@ -17,6 +18,7 @@ from ._errors import (
     ConflictError,
     CreditStateError,
     ForeignKeyViolationError,
+    IdempotencyKeyReusedError,
     IllegalJobTransitionError,
     InsufficientCreditsError,
     InvalidArgumentError,
@@ -65,6 +67,7 @@ __all__ = [
     "CreditStateError",
     "Cursor",
     "ForeignKeyViolationError",
+    "IdempotencyKeyReusedError",
     "IllegalJobTransitionError",
     "InsufficientCreditsError",
     "InvalidArgumentError",

@@ -17,6 +17,7 @@ from ._errors import (
     ConflictError,
     CreditStateError,
     ForeignKeyViolationError,
+    IdempotencyKeyReusedError,
     IllegalJobTransitionError,
     InsufficientCreditsError,
     JobCancelledError,
@@ -72,6 +73,7 @@ _BY_CODE: dict[str, type[APIError]] = {
     "VG104": CreditStateError,
     "VG105": CreditStateError,
     "VG106": CreditStateError,
+    "VG107": IdempotencyKeyReusedError,
     "VG201": IllegalJobTransitionError,
     "VG202": BadRequestError,
     "VG203": ConflictError,
@@ -93,6 +95,8 @@ _BY_STATUS: dict[int, type[APIError]] = {
 }
 
 _TAGS = re.compile(r"<[^>]+>")
+#: Where Supabase's API gateway (and common proxies) put the request's id.
+_REQUEST_ID_HEADERS = ("sb-request-id", "x-request-id", "cf-ray")
 
 
 def _parse_body(body: bytes) -> dict[str, Any] | None:
@@ -111,7 +115,9 @@ def is_transient_body(status: int, body: bytes) -> bool:
     return bool(data) and str((data or {}).get("code")) in {"40001", "40P01"}
 
 
-def error_from_response(status: int, body: bytes, reason: str = "") -> APIError:
+def error_from_response(
+    status: int, body: bytes, reason: str = "", headers: httpx.Headers | None = None
+) -> APIError:
     """The error for an unsuccessful response, whatever its body (JSON or not)."""
     data = _parse_body(body)
     code: str | None = None
@@ -128,7 +134,17 @@ def error_from_response(status: int, body: bytes, reason: str = "") -> APIError:
         if text:
             message += f": {redact_secrets(text)[:200]}"
     cls = _class_for(status, code)
-    return cls(message, code=code, details=details, hint=hint, status_code=status)
+    request_id = None
+    if headers is not None:
+        request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+    return cls(
+        message,
+        code=code,
+        details=details,
+        hint=hint,
+        status_code=status,
+        request_id=request_id,
+    )
 
 
 def _class_for(status: int, code: str | None) -> type[APIError]:

@@ -63,7 +63,9 @@ class RetryTransport(httpx.BaseTransport):
         if response.status_code >= 400:
             body = response.read()
             response.close()
-            raise error_from_response(response.status_code, body, response.reason_phrase)
+            raise error_from_response(
+                response.status_code, body, response.reason_phrase, response.headers
+            )
         return response
 
     def _retry(self, request: httpx.Request, failure: Exception) -> httpx.Response:
@@ -117,7 +119,10 @@ class RetryTransport(httpx.BaseTransport):
             response: httpx.Response = retrying(attempt)
         except _RetryableResponse as last:
             raise error_from_response(
-                last.response.status_code, last.body, last.response.reason_phrase
+                last.response.status_code,
+                last.body,
+                last.response.reason_phrase,
+                last.response.headers,
             ) from None
         except httpx.TransportError as exc:
             raise error_from_transport(exc) from exc

@@ -61,7 +61,9 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         if response.status_code >= 400:
             body = await response.aread()
             await response.aclose()
-            raise error_from_response(response.status_code, body, response.reason_phrase)
+            raise error_from_response(
+                response.status_code, body, response.reason_phrase, response.headers
+            )
         return response
 
     async def _retry(self, request: httpx.Request, failure: Exception) -> httpx.Response:
@@ -115,7 +117,10 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
             response: httpx.Response = await retrying(attempt)
         except _RetryableResponse as last:
             raise error_from_response(
-                last.response.status_code, last.body, last.response.reason_phrase
+                last.response.status_code,
+                last.body,
+                last.response.reason_phrase,
+                last.response.headers,
             ) from None
         except httpx.TransportError as exc:
             raise error_from_transport(exc) from exc
