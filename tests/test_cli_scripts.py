@@ -350,7 +350,8 @@ def log_json(
     n: int, message: str, step: str | None = "SCRIPTING", level: str = "info"
 ) -> dict[str, Any]:
     return {
-        "id": n,
+        "id": 1000 + n,
+        "line_no": n,
         "job_id": str(JOB),
         "step_name": step,
         "level": level,
@@ -406,7 +407,7 @@ def test_jobs_show(key: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert job_route.calls.last.request.url.params["id"] == f"eq.{JOB}"
     assert steps_route.calls.last.request.url.params["job_id"] == f"eq.{JOB}"
     log_params = logs_route.calls.last.request.url.params
-    assert log_params["job_id"] == f"eq.{JOB}" and log_params["order"] == "id.asc"
+    assert log_params["job_id"] == f"eq.{JOB}" and log_params["order"] == "line_no.asc"
 
 
 def test_jobs_show_pages_through_long_logs(
@@ -442,7 +443,7 @@ def test_jobs_show_pages_through_long_logs(
     tail = lines(out)[-2:]
     assert tail[0].endswith(" d") and tail[1].endswith(" e") and "error" in tail[1]
     assert "last 2 of 5 log lines:" in out
-    afters = [c.request.url.params.get("id") for c in logs_route.calls]
+    afters = [c.request.url.params.get("line_no") for c in logs_route.calls]
     assert afters == [None, "gt.2", "gt.4"]
 
 

@@ -241,11 +241,14 @@ def test_advance_skips_forward_and_sets_started_at(db: Db) -> None:
 
 def test_append_job_log_checks_the_job(db: Db) -> None:
     _, job = _queued_job(db)
-    log_id = db.service(
+    line = db.service(
         "SELECT public.append_job_log(%s, 'hello', 'warning', 'SCRIPTING', '{\"k\": 1}')", (job,)
     )
+    assert line == 1  # the line's number in its job
     row = db.conn.execute(
-        "SELECT level, message, step_name, data FROM public.job_logs WHERE id = %s", (log_id,)
+        "SELECT level, message, step_name, data FROM public.job_logs "
+        "WHERE job_id = %s AND line_no = %s",
+        (job, line),
     ).fetchone()
     assert row == ("warning", "hello", "SCRIPTING", {"k": 1})
     assert _sqlstate(db, "SELECT public.append_job_log(%s, 'x')", (uuid.uuid4(),)) == "VG002"

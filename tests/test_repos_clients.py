@@ -152,9 +152,11 @@ def asset_row(**overrides: Any) -> dict[str, Any]:
 
 
 def log_row(log_id: int = 1, **overrides: Any) -> dict[str, Any]:
+    """A log line as the service role reads it (a user's has no ``id``)."""
     return _row(
         {
             "id": log_id,
+            "line_no": log_id,
             "job_id": str(JOB),
             "step_name": "SCRIPTING",
             "level": "info",

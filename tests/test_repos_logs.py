@@ -33,39 +33,62 @@ def columns(*names: str) -> object:
     return lambda value: {name.strip('"') for name in value.split(",")} == set(names)
 
 
+#: A user may not select a line's global id (select=* would be refused): every other column.
+USER_COLUMNS = "job_id,step_name,level,message,data,created_at,line_no"
+
+
+def user_log_row(line_no: int, **overrides: object) -> dict[str, object]:
+    row = log_row(line_no, **overrides)
+    del row["id"]
+    return row
+
+
 CASES = [
-    *(
-        Case(
-            "logs.list",
-            role,
-            lambda db: db.logs.list(JOB),
-            "GET",
-            "/job_logs",
-            params={"select": "*", "job_id": f"eq.{JOB}", "order": "id.asc", "limit": "100"},
-            response=[log_row(1), log_row(2, level="warning", data={"ms": 8100})],
-            check=lambda lines: (
-                [line.id for line in lines] == [1, 2]
-                and isinstance(lines[1], JobLog)
-                and lines[1].level is LogLevel.WARNING
-            ),
-        )
-        for role in ("user", "service")
+    Case(
+        "logs.list",
+        "user",
+        lambda db: db.logs.list(JOB),
+        "GET",
+        "/job_logs",
+        params={
+            "select": USER_COLUMNS,
+            "job_id": f"eq.{JOB}",
+            "order": "line_no.asc",
+            "limit": "100",
+        },
+        response=[user_log_row(1), user_log_row(2, level="warning", data={"ms": 8100})],
+        check=lambda lines: (
+            [line.line_no for line in lines] == [1, 2]
+            and [line.id for line in lines] == [None, None]
+            and isinstance(lines[1], JobLog)
+            and lines[1].level is LogLevel.WARNING
+        ),
+    ),
+    Case(
+        "logs.list",
+        "service",
+        lambda db: db.logs.list(JOB),
+        "GET",
+        "/job_logs",
+        params={"select": "*", "job_id": f"eq.{JOB}", "order": "line_no.asc", "limit": "100"},
+        response=[log_row(1, id=7001), log_row(2, id=7009)],
+        check=lambda lines: [(line.line_no, line.id) for line in lines] == [(1, 7001), (2, 7009)],
     ),
     Case(
         "logs.list",
         "user",
-        lambda db: db.logs.list(JOB, after_id=41, limit=2),
+        lambda db: db.logs.list(JOB, after_line=41, limit=2),
         "GET",
         "/job_logs",
         params={
-            "select": "*",
+            "select": USER_COLUMNS,
             "job_id": f"eq.{JOB}",
-            "id": "gt.41",
-            "order": "id.asc",
+            "line_no": "gt.41",
+            "order": "line_no.asc",
             "limit": "2",
         },
-        response=[log_row(42), log_row(43)],
-        check=lambda lines: [line.id for line in lines] == [42, 43],
+        response=[user_log_row(42), user_log_row(43)],
+        check=lambda lines: [line.line_no for line in lines] == [42, 43],
         label="after",
     ),
     Case(
@@ -136,7 +159,9 @@ CASES = [
 
 INVALID = [
     Invalid("logs.list", "user", lambda db: db.logs.list(JOB, limit=0), "limit"),
-    Invalid("logs.list", "user", lambda db: db.logs.list(JOB, after_id=-1), "after_id", "after"),
+    Invalid(
+        "logs.list", "user", lambda db: db.logs.list(JOB, after_line=-1), "after_line", "after"
+    ),
     Invalid(
         "logs.append_many",
         "service",

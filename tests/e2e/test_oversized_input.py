@@ -284,7 +284,14 @@ def function_cases(world: World) -> dict[str, tuple[dict[str, Any], dict[str, st
         ),
         "finish_job": (
             {"p_job_id": job, "p_output_url": "https://x/v.mp4"},
-            {"p_output_url": column, "p_manifest": column},
+            {
+                "p_output_url": column,
+                "p_manifest": column,
+                # Completing the last step in the same call (with p_step_name).
+                "p_step_name": step,
+                "p_step_artifacts": column,
+                "p_step_message": column,
+            },
         ),
         "fail_job": (
             {"p_job_id": job, "p_error_code": "E", "p_error_message": "m"},
@@ -336,6 +343,13 @@ def function_cases(world: World) -> dict[str, tuple[dict[str, Any], dict[str, st
     }
 
 
+#: Arguments that only count with another one: (function, argument) -> what to add.
+NEEDS: dict[tuple[str, str], dict[str, Any]] = {
+    ("finish_job", "p_step_artifacts"): {"p_step_name": "SCRIPTING"},
+    ("finish_job", "p_step_message"): {"p_step_name": "SCRIPTING"},
+}
+
+
 def test_every_writable_field_has_a_case(world: World) -> None:
     cases = function_cases(world)
     arguments = world.conn.execute(_FUNCTION_ARGUMENTS).fetchall()
@@ -356,7 +370,7 @@ def test_function_arguments_are_refused(world: World, http: httpx.Client) -> Non
     requests = []
     for role, function, argument, type_name in arguments:
         valid, codes = cases[function]
-        body = valid | {argument: big(type_name)}
+        body = valid | NEEDS.get((function, argument), {}) | {argument: big(type_name)}
         headers = world.headers(ROLES[role])
         what = f"{ROLES[role]} {function}({argument})"
         requests.append(

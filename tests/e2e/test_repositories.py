@@ -172,7 +172,7 @@ def test_the_worker_takes_a_job_from_queue_to_ready(
     assert ada.assets.get(asset.id).mime_type == "video/mp4"
     logs = ada.logs.list(job.id)
     assert [line.message for line in logs[-2:]] == ["packed", "uploaded"]
-    newer = ada.logs.list(job.id, after_id=logs[-2].id)
+    newer = ada.logs.list(job.id, after_line=logs[-2].line_no)
     assert [line.message for line in newer] == ["uploaded"]
     assert [j.id for j in ada.jobs.list(project_id=project.id, status=JobStatus.READY)] == [job.id]
     assert ada.credits.balance() == 7  # 10 - 3

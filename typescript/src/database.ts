@@ -158,9 +158,10 @@ export type Database = {
         Row: {
           created_at: string
           data: Json | null
-          id: number
+          id?: number
           job_id: string
           level: "debug" | "info" | "warning" | "error"
+          line_no: number
           message: string
           step_name: string | null
         }
@@ -170,6 +171,7 @@ export type Database = {
           id?: never
           job_id: string
           level?: "debug" | "info" | "warning" | "error"
+          line_no?: number
           message: string
           step_name?: string | null
         }
@@ -179,6 +181,7 @@ export type Database = {
           id?: never
           job_id?: string
           level?: "debug" | "info" | "warning" | "error"
+          line_no?: number
           message?: string
           step_name?: string | null
         }

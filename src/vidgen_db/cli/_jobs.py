@@ -27,12 +27,12 @@ def last_logs(db: ServiceDB, job_id: uuid.UUID, count: int) -> tuple[list[JobLog
     total = 0
     after: int | None = None
     while True:
-        lines = db.logs.list(job_id, after_id=after, limit=LOG_PAGE)
+        lines = db.logs.list(job_id, after_line=after, limit=LOG_PAGE)
         last.extend(lines)
         total += len(lines)
         if len(lines) < LOG_PAGE:
             return list(last), total
-        after = lines[-1].id
+        after = lines[-1].line_no
 
 
 def _print_job(job: Job) -> None:

@@ -51,6 +51,9 @@ class Column:
     generated: bool
     primary_key: bool
     owner: bool  # a foreign key to auth.users
+    #: API roles that read the table but may not select this column (column privileges):
+    #: the column is absent from the rows they read.
+    hidden_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,14 @@ SELECT c.relname, c.relkind, a.attname, a.atttypid, a.atttypmod, a.attnotnull,
                 WHERE p.conrelid = c.oid AND p.contype = 'p' AND a.attnum = ANY (p.conkey)),
        EXISTS (SELECT 1 FROM pg_constraint f
                 WHERE f.conrelid = c.oid AND f.contype = 'f'
-                  AND f.confrelid = to_regclass('auth.users') AND f.conkey = ARRAY[a.attnum])
+                  AND f.confrelid = to_regclass('auth.users') AND f.conkey = ARRAY[a.attnum]),
+       ARRAY(SELECT r.rolname::text FROM pg_roles r
+              WHERE r.rolname = ANY (%s)
+                AND NOT has_column_privilege(r.oid, c.oid, a.attnum, 'SELECT')
+                AND EXISTS (SELECT 1 FROM pg_attribute b
+                             WHERE b.attrelid = c.oid AND b.attnum > 0 AND NOT b.attisdropped
+                               AND has_column_privilege(r.oid, c.oid, b.attnum, 'SELECT'))
+              ORDER BY 1)
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -217,9 +227,9 @@ def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
         checks.setdefault(relname, []).append(Check(conname, str(expr), tuple(columns)))
     columns_of: dict[str, list[Column]] = {}
     kinds: dict[str, str] = {}
-    for row in conn.execute(_COLUMNS_SQL, (SCHEMA,)).fetchall():
+    for row in conn.execute(_COLUMNS_SQL, (list(API_ROLES), SCHEMA)).fetchall():
         relname, relkind, attname, typid, typmod, notnull, hasdef = row[:7]
-        identity, generated, default, primary_key, owner = row[7:]
+        identity, generated, default, primary_key, owner, hidden_from = row[7:]
         kinds[relname] = "table" if relkind in ("r", "p") else "view"
         identity_text = {"a": "always", "d": "by default"}.get(str(identity), "")
         columns_of.setdefault(relname, []).append(
@@ -233,6 +243,7 @@ def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
                 generated=str(generated) != "",
                 primary_key=bool(primary_key),
                 owner=bool(owner),
+                hidden_from=tuple(hidden_from or ()),
             )
         )
     for name in sorted(columns_of):

@@ -48,6 +48,8 @@ def build_manifest(catalog: Catalog, plan: Plan) -> dict[str, Any]:
                 "never_changes": field.never_changes,
                 "check": field.rule.as_dict() if field.rule else {},
             }
+            if column.hidden_from:
+                columns[column.name]["hidden_from"] = list(column.hidden_from)
         tables[table_plan.table.name] = {
             "kind": table_plan.table.kind,
             "class": table_plan.class_name,

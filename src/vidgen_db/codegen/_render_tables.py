@@ -22,6 +22,11 @@ def _field(field: FieldPlan, annotation: str, default: str | None) -> str:
 
 
 def _row_field(field: FieldPlan) -> str:
+    hidden = field.column.hidden_from
+    if hidden:
+        # A role that reads the table may not select this column: its rows lack it.
+        note = f"    # Not readable by {', '.join(hidden)}: absent from the rows they read.\n"
+        return note + _field(field, f"{field.annotation} | None", "None")
     if field.nullable:
         return _field(field, f"{field.annotation} | None", "None")
     return _field(field, field.annotation, None)

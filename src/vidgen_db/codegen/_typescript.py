@@ -134,8 +134,10 @@ def _table(w: _Writer, table: TablePlan, details: Details, names: _Names) -> lis
     w.open(f"{table.table.name}: {{")
     w.open("Row: {")
     for field in fields:
+        # A column some reader may not select is absent from their rows.
+        hidden = bool(field.column.hidden_from)
         _field(
-            w, field.column.name, types[field.column.name], optional=False, nullable=field.nullable
+            w, field.column.name, types[field.column.name], optional=hidden, nullable=field.nullable
         )
     w.close()
     if table.table.kind == "table":

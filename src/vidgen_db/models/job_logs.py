@@ -8,7 +8,16 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, JsonValue
 
-from ._base import DB_DEFAULT, UNCHANGED, InsertModel, Int8, RowModel, UpdateModel, json_max_bytes
+from ._base import (
+    DB_DEFAULT,
+    UNCHANGED,
+    InsertModel,
+    Int4,
+    Int8,
+    RowModel,
+    UpdateModel,
+    json_max_bytes,
+)
 from .enums import LogLevel
 
 __all__ = [
@@ -28,13 +37,15 @@ _Data = Annotated[JsonValue, json_max_bytes(16384)]
 class JobLog(RowModel):
     """A row of public.job_logs, as selected."""
 
-    id: Int8
+    # Not readable by authenticated: absent from the rows they read.
+    id: Int8 | None = None
     job_id: UUID
     step_name: _StepName | None = None
     level: LogLevel
     message: _Message
     data: _Data | None = None
     created_at: AwareDatetime
+    line_no: Int4
 
 
 class JobLogInsert(InsertModel):
@@ -46,6 +57,7 @@ class JobLogInsert(InsertModel):
     message: _Message
     data: _Data | None = None
     created_at: AwareDatetime = DB_DEFAULT
+    line_no: Int4 = DB_DEFAULT
 
 
 class JobLogUpdate(UpdateModel):
@@ -56,3 +68,4 @@ class JobLogUpdate(UpdateModel):
     level: LogLevel = UNCHANGED
     message: _Message = UNCHANGED
     data: _Data | None = UNCHANGED
+    line_no: Int4 = UNCHANGED

@@ -1,7 +1,7 @@
 # Generated from src/vidgen_db/repos/_logs_async.py by tools/async_to_sync.py: do not edit.
 # Change the async source and run `python tools/async_to_sync.py`.
 """Job logs: per-job (and per-step) log lines, in insertion order. Users read their jobs'
-logs (follow a job with ``after_id``); the worker appends them."""
+logs (follow a job with ``after_line``); the worker appends them."""
 
 from __future__ import annotations
 
@@ -19,28 +19,38 @@ from ._pagination import check_limit
 
 __all__ = ["JobLogs", "ServiceJobLogs"]
 
+#: What a signed-in user may select of a line: every column but the global ``id``
+#: (``select=*`` would be refused).
+USER_COLUMNS = ",".join(name for name in JobLog.model_fields if name != "id")
+
 
 class JobLogs(Repository):
     """``db.logs`` of a user client (read only)."""
 
+    #: The columns ``list`` selects (the service role's client reads ``id`` too).
+    _columns = USER_COLUMNS
+
     def list(
-        self, job_id: UUID, *, after_id: int | None = None, limit: int = 100
+        self, job_id: UUID, *, after_line: int | None = None, limit: int = 100
     ) -> builtins.list[JobLog]:
-        """Up to ``limit`` lines of the job in id order, after line ``after_id`` if given
-        (pass the last id seen to get only newer lines)."""
+        """Up to ``limit`` lines of the job in order (``line_no``: 1, 2, 3... within the
+        job), after line ``after_line`` if given (pass the last ``line_no`` seen to get only
+        newer lines)."""
         check_limit(limit)
-        query = self._rest.table("job_logs").select("*").eq("job_id", str(job_id))
-        if after_id is not None:
-            if not isinstance(after_id, int) or isinstance(after_id, bool) or after_id < 0:
+        query = self._rest.table("job_logs").select(self._columns).eq("job_id", str(job_id))
+        if after_line is not None:
+            if not isinstance(after_line, int) or isinstance(after_line, bool) or after_line < 0:
                 raise InvalidArgumentError(
-                    f"after_id must be a log id (an integer >= 0), got {after_id!r}"
+                    f"after_line must be a line number (an integer >= 0), got {after_line!r}"
                 )
-            query = query.gt("id", str(after_id))
-        return self._all(JobLog, query.order("id").limit(limit))
+            query = query.gt("line_no", str(after_line))
+        return self._all(JobLog, query.order("line_no").limit(limit))
 
 
 class ServiceJobLogs(JobLogs):
     """``db.logs`` of the service client: appending lines."""
+
+    _columns = "*"
 
     def append(
         self,
@@ -52,7 +62,8 @@ class ServiceJobLogs(JobLogs):
         data: JsonValue | None = None,
         lease: int | None = None,
     ) -> int:
-        """Append one line; returns its id. Not idempotent: never retried once sent.
+        """Append one line; returns its number in the job (``line_no``). Not idempotent:
+        never retried once sent.
         ``lease``: the claim holding the job (see ``db.job_steps``)."""
         value: int = self._rpc_value(
             "append_job_log",
