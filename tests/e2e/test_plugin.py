@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from vidgen_db.testing import LocalStack
 
 SUITE = textwrap.dedent(
@@ -59,7 +61,7 @@ def test_the_plugin_serves_another_projects_suite(
             "-q",
             "-p",
             "no:cacheprovider",
-            "--vidgen-database-url",
+            "--vidgen-server-url",
             admin_url,
             str(tmp_path),
         ],
@@ -71,3 +73,41 @@ def test_the_plugin_serves_another_projects_suite(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
+
+
+def _pytest(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n", encoding="utf-8")
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_the_old_option_name_still_works_with_a_warning(tmp_path: Path) -> None:
+    result = _pytest(tmp_path, "--vidgen-database-url", "postgresql://postgres@127.0.0.1/x")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PytestDeprecationWarning: --vidgen-database-url is deprecated" in result.stdout
+    assert "use --vidgen-server-url" in result.stdout
+
+
+def test_the_old_and_new_option_names_must_agree(tmp_path: Path) -> None:
+    same = "postgresql://postgres@127.0.0.1/x"
+    assert (
+        _pytest(tmp_path, "--vidgen-database-url", same, "--vidgen-server-url", same).returncode
+        == 0
+    )
+    result = _pytest(tmp_path, "--vidgen-database-url", same, "--vidgen-server-url", same + "y")
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "pass --vidgen-server-url alone" in result.stderr
+
+
+def test_the_plugin_options_say_which_is_the_server(tmp_path: Path) -> None:
+    result = _pytest(tmp_path, "--help")
+    assert "--vidgen-server-url" in result.stdout
+    assert "deprecated: the old name of --vidgen-server-url" in result.stdout

@@ -43,8 +43,11 @@ class LocalStack(Stack):
     * neither ``database_url`` nor ``server_url``: an embedded PostgreSQL 16 (the ``local``
       extra) in a temporary folder (or in ``data_dir``, kept), stopped on exit;
     * ``server_url``: a superuser URL of a PostgreSQL 15+ server on which a throwaway
-      database is created (and dropped on exit): what tests should use;
-    * ``database_url``: serve this very database (its data is yours: ``reset()`` deletes it).
+      database is created (and dropped on exit): what tests should use; the server's own
+      databases are never touched;
+    * ``database_url``: a superuser URL of the exact database to serve. It is served as it
+      is (migrated first unless ``migrate=False``) and never dropped, and :meth:`reset`
+      deletes every user and row in it: never pass a database whose data you want to keep.
 
     Migrations (the packaged ones, or those in ``migrations_dir``) are applied unless
     ``migrate=False`` (then the database is served as it is).
@@ -72,7 +75,10 @@ class LocalStack(Stack):
         workers: int = 1,
     ) -> None:
         if database_url and server_url:
-            raise ValueError("pass database_url (serve it) or server_url (a throwaway database)")
+            raise ValueError(
+                "pass database_url (serve that very database) or server_url (create a "
+                "throwaway database on that server), not both"
+            )
         self._given_database_url = database_url
         self._server_url = server_url
         self._migrate = migrate
@@ -235,8 +241,9 @@ class LocalStack(Stack):
         )
 
     def reset(self) -> None:
-        """Delete the app's data, keeping the schema: every user (the rows of a user, the
-        credit ledger's included, go with it) and every row left in the public tables."""
+        """Delete the app's data in the served database, keeping the schema: every user
+        (the rows of a user, the credit ledger's included, go with it) and every row left
+        in the public tables. With ``database_url=``, that is your database's data."""
         with self.connect() as conn, conn.transaction():
             conn.execute("DELETE FROM auth.users")
             rows = conn.execute(

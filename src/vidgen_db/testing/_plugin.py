@@ -3,8 +3,9 @@
 Fixtures:
 
 * ``vidgen_stack`` (session): a started :class:`~vidgen_db.testing.LocalStack`, on an
-  embedded PostgreSQL 16, or on a throwaway database of the server named by
-  ``--vidgen-database-url`` (a superuser URL).
+  embedded PostgreSQL 16, or in a throwaway database it creates (and drops) on the server
+  named by ``--vidgen-server-url`` (a superuser URL; ``--vidgen-database-url`` is its
+  deprecated old name).
 * ``vidgen_db_isolated``: the same stack, emptied before the test (``reset()``).
 * ``vidgen_service``: a service-role client of an emptied stack.
 * ``vidgen_user_factory``: ``make_user(email=None, *, name=None)`` signs a user up (welcome
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UserFactory",
     "pytest_addoption",
+    "pytest_configure",
     "vidgen_db_isolated",
     "vidgen_service",
     "vidgen_stack",
@@ -38,23 +40,61 @@ __all__ = [
 UserFactory = Callable[..., "UserDB"]
 
 
+#: The option's old name: it named a server, not a database the stack would serve.
+_DEPRECATED_OPTION = "--vidgen-database-url"
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("vidgen_db", "vidgen_db local stack")
     group.addoption(
-        "--vidgen-database-url",
+        "--vidgen-server-url",
         default=None,
         help="superuser URL of a PostgreSQL 15+ server on which the vidgen_stack fixture "
-        "creates (and drops) a throwaway database (default: an embedded PostgreSQL 16)",
+        "creates (and drops) a throwaway database; the server's own databases are never "
+        "touched (default: an embedded PostgreSQL 16)",
     )
+    group.addoption(
+        _DEPRECATED_OPTION,
+        dest="vidgen_database_url",
+        default=None,
+        help="deprecated: the old name of --vidgen-server-url",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    old = config.getoption("vidgen_database_url", None)
+    if old is None:
+        return
+    new = config.getoption("vidgen_server_url", None)
+    if new is not None and new != old:
+        raise pytest.UsageError(
+            f"{_DEPRECATED_OPTION} and --vidgen-server-url name different servers: "
+            "pass --vidgen-server-url alone"
+        )
+    config.issue_config_time_warning(
+        pytest.PytestDeprecationWarning(
+            f"{_DEPRECATED_OPTION} is deprecated: use --vidgen-server-url (the server on "
+            "which the vidgen_stack fixture creates its throwaway database)"
+        ),
+        stacklevel=2,
+    )
+
+
+def server_url(config: pytest.Config) -> str | None:
+    """The server of ``--vidgen-server-url`` (or its deprecated old name), if any."""
+    url = config.getoption("vidgen_server_url", None) or config.getoption(
+        "vidgen_database_url", None
+    )
+    return str(url) if url else None
 
 
 @pytest.fixture(scope="session")
 def vidgen_stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
-    """The local stack (PostgreSQL + migrations + gateway), started once per session."""
+    """The local stack (PostgreSQL + migrations + gateway), started once per session, in a
+    throwaway database of ``--vidgen-server-url``'s server (else an embedded PostgreSQL)."""
     from ..local import LocalStack
 
-    server_url = request.config.getoption("--vidgen-database-url")
-    with LocalStack(server_url=server_url or None) as stack:
+    with LocalStack(server_url=server_url(request.config)) as stack:
         yield stack
 
 
