@@ -58,7 +58,7 @@ def register(sub: Subparsers, parents: Parents) -> None:
     """Add ``gen`` and its targets."""
     gen = sub.add_parser("gen", help="generate code from the schema")
     targets = gen.add_subparsers(dest="target", required=True, metavar="TARGET")
-    common = [parents.database, parents.migrations]
+    common = [parents.server, parents.migrations]
     models = targets.add_parser(
         "models",
         parents=common,

@@ -111,7 +111,7 @@ def register(sub: Subparsers, parents: Parents) -> None:
     demo = sub.add_parser(
         "demo",
         help=demo_help,
-        parents=[parents.database],
+        parents=[parents.server],
         description=demo_help + " (a visitor's draft, sign-up, a project, a job through "
         "every stage, a failed job refunded, RLS refusing another user). With "
         "--database-url (a superuser URL) it runs in a throwaway database on that server.",

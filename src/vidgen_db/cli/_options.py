@@ -39,11 +39,20 @@ class Parents:
     """The option groups commands take as argparse parents."""
 
     def __init__(self) -> None:
-        #: ``--database-url``: the database (or server) a command works on.
+        #: ``--database-url``: the database a command works on, as it is.
         self.database = argparse.ArgumentParser(add_help=False)
         self.database.add_argument(
             "--database-url",
-            help="PostgreSQL URL (default: DATABASE_URL, else the embedded PostgreSQL)",
+            help="URL of the PostgreSQL database to work on (default: DATABASE_URL, else the "
+            "embedded PostgreSQL)",
+        )
+        #: ``--database-url`` of the commands that work in a throwaway database they create
+        #: (and drop) on that server: the same option, another meaning, so another help.
+        self.server = argparse.ArgumentParser(add_help=False)
+        self.server.add_argument(
+            "--database-url",
+            help="superuser URL of the PostgreSQL server on which a throwaway database is "
+            "created and dropped (default: DATABASE_URL, else the embedded PostgreSQL)",
         )
         #: ``--migrations-dir``: where the migration files are.
         self.migrations = argparse.ArgumentParser(add_help=False)
