@@ -56,7 +56,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from ..local import run_demo
 
-    return run_demo(database_url=database_url(args))
+    return run_demo(server_url=database_url(args))
 
 
 def register(sub: Subparsers, parents: Parents) -> None:

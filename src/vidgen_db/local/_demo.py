@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 from uuid import UUID
@@ -326,14 +327,30 @@ class _Demo:
         raise DemoError(f"{what} was not refused")
 
 
-def run_demo(*, database_url: str | None = None, out: TextIO | None = None) -> int:
+def run_demo(
+    *,
+    server_url: str | None = None,
+    out: TextIO | None = None,
+    database_url: str | None = None,
+) -> int:
     """Run the demo on a throwaway local stack: an embedded PostgreSQL, or a throwaway
-    database on the server ``database_url`` names (a superuser URL). Returns 0 on
-    success, 1 (with the reason on stderr) if anything misbehaved."""
+    database on the server ``server_url`` names (a superuser URL; ``database_url`` is its
+    deprecated older name). Returns 0 on success, 1 (with the reason on stderr) if anything
+    misbehaved."""
+    if database_url is not None:
+        warnings.warn(
+            "run_demo(database_url=) is deprecated: it names a server on which a throwaway "
+            "database is created; pass server_url=",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if server_url not in (None, database_url):
+            raise ValueError("pass server_url or its deprecated name database_url, not both")
+        server_url = database_url
     demo = _Demo(out or sys.stdout)
     try:
         demo.say("starting the local stack (PostgreSQL, migrations, gateway)...")
-        with LocalStack(server_url=database_url) as stack:
+        with LocalStack(server_url=server_url) as stack:
             demo.run(stack)
     except DemoError as exc:
         print(f"\ndemo failed: {exc}", file=sys.stderr)
