@@ -141,15 +141,19 @@ def test_list_pages_newest_first(keys: dict[str, str]) -> None:
             first = route.calls.last.request
             db.projects.list(limit=2, before=page.next_cursor)
             second = route.calls.last.request
+            db.projects.list(limit=2, before=str(page.next_cursor))
+            third = route.calls.last.request
     assert first.url.params["user_id"] == f"eq.{USER}"
     assert first.url.params["order"] == "created_at.desc,id.desc"
     assert first.url.params["limit"] == "3"
     assert "or" not in first.url.params
     cursor = page.next_cursor
+    # An index range up to the cursor's timestamp, and the tie-break on id inside it.
+    assert second.url.params["created_at"] == f"lte.{cursor.created_at.isoformat()}"
     assert second.url.params["or"] == (
-        f'(created_at.lt."{cursor.created_at.isoformat()}",'
-        f'and(created_at.eq."{cursor.created_at.isoformat()}",id.lt.{cursor.id}))'
+        f'(created_at.lt."{cursor.created_at.isoformat()}",id.lt.{cursor.id})'
     )
+    assert third.url == second.url  # the cursor's string pages the same
 
 
 def test_list_validates_the_limit(keys: dict[str, str]) -> None:

@@ -85,6 +85,21 @@ CASES = [
     Case(
         "dashboard.page",
         "user",
+        lambda db: db.dashboard.page(limit=2, before=str(CURSOR)),
+        "POST",
+        "/rpc/get_dashboard",
+        body={
+            "p_limit": 3,
+            "p_before_created_at": "2026-11-28T09:00:00Z",
+            "p_before_id": str(CURSOR.id),
+        },
+        response=rows(1),
+        check=lambda page: len(page) == 1 and page.next_cursor is None,
+        label="string-cursor",
+    ),
+    Case(
+        "dashboard.page",
+        "user",
         lambda db: db.dashboard.page(limit=100),
         "POST",
         "/rpc/get_dashboard",
@@ -117,4 +132,5 @@ INVALID = [
         "timezone",
         "naive",
     ),
+    Invalid("dashboard.page", "user", lambda db: db.dashboard.page(before="?"), "cursor", "forged"),
 ]

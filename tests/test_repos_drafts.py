@@ -35,6 +35,9 @@ def visitor_draft(**fields: object) -> DraftPromptInsert:
     return DraftPromptInsert(session_token=SESSION_TOKEN, prompt_text=PROMPT, **fields)  # type: ignore[arg-type]
 
 
+#: Where the first page of drafts.list(limit=1) ends.
+PAGE_END = Cursor(datetime(2026, 11, 28, 10, 0, 0, 123456, UTC), DRAFT)
+
 CASES = [
     # -- visitor -----------------------------------------------------------------------
     Case(
@@ -95,6 +98,24 @@ CASES = [
             [d.id for d in page] == [DRAFT]
             and page.next_cursor == Cursor(datetime(2026, 11, 28, 10, 0, 0, 123456, UTC), DRAFT)
         ),
+    ),
+    Case(
+        "drafts.list",
+        "user",
+        lambda db: db.drafts.list(limit=1, before=str(PAGE_END)),
+        "GET",
+        "/draft_prompts",
+        params={
+            "select": "*",
+            "user_id": f"eq.{USER}",
+            "created_at": "lte.2026-11-28T10:00:00.123456+00:00",
+            "or": f'(created_at.lt."2026-11-28T10:00:00.123456+00:00",id.lt.{DRAFT})',
+            "order": NEWEST_FIRST,
+            "limit": "2",
+        },
+        response=[draft_row(id=str(uuid.UUID(int=3)))],
+        check=lambda page: len(page) == 1 and page.next_cursor is None,
+        label="next-page",
     ),
     Case(
         "drafts.get",

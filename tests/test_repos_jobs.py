@@ -50,10 +50,9 @@ from vidgen_db.models import Job, JobInsert, JobQueueStatsRow, JobStatus, Recove
 from vidgen_db.models.enums import CreditState
 
 CURSOR = Cursor(datetime(2026, 11, 28, 9, 0, tzinfo=UTC), uuid.UUID(int=7))
-KEYSET = (
-    f'(created_at.lt."{CURSOR.created_at.isoformat()}",'
-    f'and(created_at.eq."{CURSOR.created_at.isoformat()}",id.lt.{CURSOR.id}))'
-)
+# The page after CURSOR: an index range (created_at <= ts) and the tie-break on id.
+UPTO = f"lte.{CURSOR.created_at.isoformat()}"
+KEYSET = f'(created_at.lt."{CURSOR.created_at.isoformat()}",id.lt.{CURSOR.id})'
 NEWEST_FIRST = "created_at.desc,id.desc"
 OBJECT = "application/vnd.pgrst.object+json"
 MANIFEST = {"video": "final.mp4", "duration_s": 62.5}
@@ -133,6 +132,7 @@ CASES = [
         params={
             "select": "*",
             "user_id": f"eq.{USER}",
+            "created_at": UPTO,
             "or": KEYSET,
             "order": NEWEST_FIRST,
             "limit": "21",
@@ -140,6 +140,25 @@ CASES = [
         response=[],
         check=lambda page: page.items == [] and page.next_cursor is None,
         label="next-page",
+    ),
+    Case(
+        "jobs.list",
+        "user",
+        lambda db: db.jobs.list(status=JobStatus.READY, before=str(CURSOR)),
+        "GET",
+        "/jobs",
+        params={
+            "select": "*",
+            "user_id": f"eq.{USER}",
+            "status": "eq.READY",
+            "created_at": UPTO,
+            "or": KEYSET,
+            "order": NEWEST_FIRST,
+            "limit": "21",
+        },
+        response=[],
+        check=lambda page: page.items == [] and page.next_cursor is None,
+        label="string-cursor",
     ),
     # -- service -----------------------------------------------------------------------
     Case(
@@ -511,6 +530,16 @@ INVALID = [
     ),
     Invalid("jobs.recover", "service", lambda db: db.jobs.recover(limit=0), "limit"),
     Invalid("jobs.list", "user", lambda db: db.jobs.list(limit=0), "limit"),
+    Invalid(
+        "jobs.list", "user", lambda db: db.jobs.list(before="bm90LWEtY3Vyc29y"), "cursor", "forged"
+    ),
+    Invalid(
+        "jobs.list",
+        "service",
+        lambda db: db.jobs.list(before=str(CURSOR)[:-1] + "A"),
+        "cursor",
+        "garbled",
+    ),
     Invalid("jobs.list", "user", lambda db: db.jobs.list(status="DONE"), "JobStatus", "status"),
     Invalid("jobs.queue", "service", lambda db: db.jobs.queue(JOB, 0), "credits"),
     Invalid(

@@ -63,11 +63,35 @@ CASES = [
         response=[worker_row(), worker_row(id=str(uuid.UUID(int=9)), name="render-2")],
         check=lambda ws: [w.name for w in ws] == ["render-1", "render-2"],
     ),
+    Case(
+        "workers.prune",
+        "service",
+        lambda db: db.workers.prune(),
+        "POST",
+        "/rpc/prune_workers",
+        body={},
+        response=3,
+        check=lambda pruned: pruned == 3,
+    ),
+    Case(
+        "workers.prune",
+        "service",
+        lambda db: db.workers.prune(older_than_days=30),
+        "POST",
+        "/rpc/prune_workers",
+        body={"p_older_than_days": 30},
+        response=0,
+        check=lambda pruned: pruned == 0,
+        label="older-than",
+    ),
 ]
 
 INVALID = [
     Invalid("workers.register", "service", lambda db: db.workers.register(""), "name"),
     Invalid(
         "workers.register", "service", lambda db: db.workers.register("w" * 201), "name", "long"
+    ),
+    Invalid(
+        "workers.prune", "service", lambda db: db.workers.prune(older_than_days=True), "older_than"
     ),
 ]

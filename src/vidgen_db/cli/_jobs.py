@@ -1,4 +1,5 @@
-"""``vidgen-db jobs show | cancel | recover | stats``: jobs and the queue, as the service role."""
+"""``vidgen-db jobs show | cancel | recover | stats`` (and ``prune-logs | prune-workers``,
+in :mod:`._retention`): jobs and the queue, as the service role."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from .._errors import NotFoundError
 from ._options import Parents, Subparsers, int_arg, service_db, uuid_arg
 from ._output import cell, print_fields, print_table
+from ._retention import register_actions as register_retention
 
 if TYPE_CHECKING:
     from .._client import ServiceDB
@@ -206,3 +208,4 @@ def register(sub: Subparsers, parents: Parents) -> None:
         "cancelled, expired leases, the age of the oldest queued job, workers seen lately.",
     )
     stats.set_defaults(handler=_cmd_stats)
+    register_retention(actions, parents)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from .._errors import InvalidArgumentError
 from ..models import GetDashboardRow
 from ._base import Repository, page_of
-from ._pagination import Cursor, Page
+from ._pagination import Cursor, Page, as_cursor
 
 __all__ = ["Dashboard"]
 
@@ -19,8 +19,9 @@ MAX_DASHBOARD_PAGE = 100
 class Dashboard(Repository):
     """``db.dashboard`` of a user client."""
 
-    def page(self, *, limit: int = 20, before: Cursor | None = None) -> Page[GetDashboardRow]:
-        """One page of the user's projects with their latest job (keyset pagination)."""
+    def page(self, *, limit: int = 20, before: Cursor | str | None = None) -> Page[GetDashboardRow]:
+        """One page of the user's projects with their latest job (keyset pagination;
+        ``before``: the previous page's ``next_cursor``, or its string)."""
         if (
             not isinstance(limit, int)
             or isinstance(limit, bool)
@@ -29,16 +30,15 @@ class Dashboard(Repository):
             raise InvalidArgumentError(
                 f"limit must be an integer from 1 to {MAX_DASHBOARD_PAGE}, got {limit!r}"
             )
-        if before is not None and before.created_at.tzinfo is None:
-            raise InvalidArgumentError("cursor created_at must be timezone-aware")
+        cursor = as_cursor(before)
         # One row more than asked tells whether there is a next page; at the maximum page
         # size a full page is taken to have one (the next may then be empty).
         fetch = min(limit + 1, MAX_DASHBOARD_PAGE)
         rows: list[GetDashboardRow] = self._rpc(
             "get_dashboard",
             p_limit=fetch,
-            p_before_created_at=None if before is None else before.created_at,
-            p_before_id=None if before is None else before.id,
+            p_before_created_at=None if cursor is None else cursor.created_at,
+            p_before_id=None if cursor is None else cursor.id,
         )
         more = len(rows) > limit or (fetch == limit and len(rows) == limit)
         return page_of(rows[:limit], more)

@@ -60,8 +60,9 @@ class UserDrafts(Repository):
         draft.model_fields_set.add("user_id")
         return self._create("draft_prompts", DraftPrompt, draft)
 
-    def list(self, *, limit: int = 20, before: Cursor | None = None) -> Page[DraftPrompt]:
-        """The user's drafts, newest first, a page at a time."""
+    def list(self, *, limit: int = 20, before: Cursor | str | None = None) -> Page[DraftPrompt]:
+        """The user's drafts, newest first, a page at a time (``before``: the previous
+        page's ``next_cursor``, or its string)."""
         query = self._rest.table("draft_prompts").select("*").eq("user_id", str(self._me()))
         return self._page(DraftPrompt, query, limit, before)
 
@@ -99,7 +100,11 @@ class ServiceDrafts(Repository):
         return result
 
     def list(
-        self, *, user_id: UUID | None = None, limit: int = 20, before: Cursor | None = None
+        self,
+        *,
+        user_id: UUID | None = None,
+        limit: int = 20,
+        before: Cursor | str | None = None,
     ) -> Page[DraftPrompt]:
         """Drafts newest first, a page at a time: everyone's, or ``user_id``'s."""
         query = self._rest.table("draft_prompts").select("*")

@@ -58,8 +58,11 @@ class AsyncUserDrafts(AsyncRepository):
         draft.model_fields_set.add("user_id")
         return await self._create("draft_prompts", DraftPrompt, draft)
 
-    async def list(self, *, limit: int = 20, before: Cursor | None = None) -> Page[DraftPrompt]:
-        """The user's drafts, newest first, a page at a time."""
+    async def list(
+        self, *, limit: int = 20, before: Cursor | str | None = None
+    ) -> Page[DraftPrompt]:
+        """The user's drafts, newest first, a page at a time (``before``: the previous
+        page's ``next_cursor``, or its string)."""
         query = self._rest.table("draft_prompts").select("*").eq("user_id", str(self._me()))
         return await self._page(DraftPrompt, query, limit, before)
 
@@ -97,7 +100,11 @@ class AsyncServiceDrafts(AsyncRepository):
         return result
 
     async def list(
-        self, *, user_id: UUID | None = None, limit: int = 20, before: Cursor | None = None
+        self,
+        *,
+        user_id: UUID | None = None,
+        limit: int = 20,
+        before: Cursor | str | None = None,
     ) -> Page[DraftPrompt]:
         """Drafts newest first, a page at a time: everyone's, or ``user_id``'s."""
         query = self._rest.table("draft_prompts").select("*")

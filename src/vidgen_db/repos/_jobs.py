@@ -75,10 +75,11 @@ class Jobs(Repository):
         project_id: UUID | None = None,
         status: JobStatus | None = None,
         limit: int = 20,
-        before: Cursor | None = None,
+        before: Cursor | str | None = None,
     ) -> Page[Job]:
         """Jobs newest first, a page at a time, optionally of one project or in one
-        status. A user client lists the user's own; the service client everyone's."""
+        status. A user client lists the user's own; the service client everyone's.
+        ``before``: the previous page's ``next_cursor``, or its string."""
         query = self._rest.table("jobs").select("*")
         if self._user_id is not None:
             query = query.eq("user_id", str(self._user_id))

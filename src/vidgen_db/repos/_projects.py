@@ -26,10 +26,15 @@ class Projects(Repository):
         return self._get("projects", Project, "id", project_id)
 
     def list(
-        self, *, user_id: UUID | None = None, limit: int = 20, before: Cursor | None = None
+        self,
+        *,
+        user_id: UUID | None = None,
+        limit: int = 20,
+        before: Cursor | str | None = None,
     ) -> Page[Project]:
         """Projects newest first, a page at a time. A user client lists the user's own;
-        the service client everyone's, or ``user_id``'s."""
+        the service client everyone's, or ``user_id``'s. ``before``: the previous page's
+        ``next_cursor``, or its string."""
         query = self._rest.table("projects").select("*")
         owner = user_id or self._user_id
         if owner is not None:

@@ -1,5 +1,6 @@
 """Workers: the processes that claim and run jobs (service role only). A worker registers
-once at start-up with an id of its own, then claims jobs under that id."""
+once at start-up with an id of its own, then claims jobs under that id; the rows of
+stopped workers are pruned after a while."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID
 from .._errors import InvalidArgumentError
 from ..models import Worker
 from ._base_async import AsyncRepository
+from ._retention import check_days
 
 __all__ = ["AsyncServiceWorkers"]
 
@@ -32,3 +34,12 @@ class AsyncServiceWorkers(AsyncRepository):
         """Every registered worker, most recently seen first."""
         query = self._rest.table("workers").select("*").order("last_seen_at", desc=True)
         return await self._all(Worker, query)
+
+    async def prune(self, *, older_than_days: int | None = None) -> int:
+        """Delete the workers not seen for more than ``older_than_days`` days (default: the
+        database's ``vidgen.worker_retention_days``, else 7) that hold no job; returns how
+        many. A running worker is seen at every claim, so only stopped ones go."""
+        pruned: int = await self._rpc_value(
+            "prune_workers", int, p_older_than_days=check_days(older_than_days)
+        )
+        return pruned
