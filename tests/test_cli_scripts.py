@@ -178,13 +178,40 @@ def test_grant(key: str, capsys: pytest.CaptureFixture[str]) -> None:
         )
         code, out, _ = run(capsys, "credits", "grant", str(USER), "50", "--note", "promo")
     assert code == 0
-    assert out == f"granted 50 credits to {USER}: balance 60\n"
-    assert json.loads(route.calls.last.request.content) == {
-        "p_user_id": str(USER),
-        "p_amount": 50,
-        "p_note": "promo",
-    }
+    body = json.loads(route.calls.last.request.content)
+    key = body.pop("p_idempotency_key")
+    assert str(uuid.UUID(key)) == key  # a new key, printed so the grant can be repeated safely
+    assert lines(out) == [
+        f"granted 50 credits to {USER}: balance 60",
+        f"idempotency key: {key} (run again with --idempotency-key {key}: nothing more)",
+    ]
+    assert body == {"p_user_id": str(USER), "p_amount": 50, "p_note": "promo"}
     assert route.call_count == 1
+
+
+def test_grant_with_an_idempotency_key(
+    key: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIDGEN_DB_MAX_RETRIES", "1")
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post(f"{REST}/rpc/grant_credits").mock(
+            side_effect=[httpx.ReadError("connection reset"), httpx.Response(200, json=60)]
+        )
+        code, out, _ = run(
+            capsys, "credits", "grant", str(USER), "50", "--idempotency-key", "ticket-4711"
+        )
+    assert code == 0 and "idempotency key: ticket-4711 " in out
+    # The lost response was retried with the same key: the database grants once.
+    sent = [json.loads(c.request.content)["p_idempotency_key"] for c in route.calls]
+    assert sent == ["ticket-4711", "ticket-4711"]
+
+
+def test_grant_refuses_a_bad_idempotency_key(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.post(f"{REST}/rpc/grant_credits")
+        err = bad_args(capsys, "credits", "grant", str(USER), "5", "--idempotency-key", "k" * 256)
+    assert not route.called
+    assert "255 characters" in err
 
 
 def test_grant_without_note(key: str, capsys: pytest.CaptureFixture[str]) -> None:

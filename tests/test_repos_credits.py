@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from repo_contract_tests import (
     test_sync,  # noqa: F401
 )
 from test_repos_clients import (
+    ANY_UUID,
     ENTRY,
     JOB,
     KEYS,
@@ -33,8 +35,9 @@ from vidgen_db import (
     ClientSettings,
     CreditStateError,
     Cursor,
+    IdempotencyKeyReusedError,
+    NetworkError,
     PermissionDeniedError,
-    ServiceUnavailableError,
     VidgenDB,
 )
 from vidgen_db.models import CreditLedgerEntry, LedgerEntryType
@@ -49,9 +52,6 @@ USAGE = ledger_row(
     job_id=str(JOB),
     created_at="2026-11-28T11:00:00+00:00",
 )
-
-#: Where a page ending with USAGE ends.
-LAST_SEEN = Cursor(datetime(2026, 11, 28, 11, tzinfo=UTC), uuid.UUID(int=9))
 
 
 def rpc(covers: str, name: str, call: object, body: dict[str, object], **kw: object) -> Case:
@@ -125,24 +125,6 @@ CASES = [
         response=[ledger_row(user_id=str(OTHER_USER))],
         check=lambda page: page.items[0].id == ENTRY and page.next_cursor is None,
     ),
-    Case(
-        "credits.history",
-        "service",
-        lambda db: db.credits.history(OTHER_USER, limit=1, before=str(LAST_SEEN)),
-        "GET",
-        "/credit_ledger",
-        params={
-            "select": "*",
-            "user_id": f"eq.{OTHER_USER}",
-            "created_at": "lte.2026-11-28T11:00:00+00:00",
-            "or": f'(created_at.lt."2026-11-28T11:00:00+00:00",id.lt.{uuid.UUID(int=9)})',
-            "order": NEWEST_FIRST,
-            "limit": "2",
-        },
-        response=[ledger_row(user_id=str(OTHER_USER))],
-        check=lambda page: page.items[0].id == ENTRY and page.next_cursor is None,
-        label="next-page",
-    ),
     rpc(
         "credits.reserve",
         "reserve_credits",
@@ -202,9 +184,38 @@ CASES = [
         "credits.grant",
         "grant_credits",
         lambda db: db.credits.grant(OTHER_USER, 50, note="support goodwill"),
-        {"p_user_id": str(OTHER_USER), "p_amount": 50, "p_note": "support goodwill"},
+        # A new key per call: the client's own retries resend it, so it grants once.
+        {
+            "p_user_id": str(OTHER_USER),
+            "p_amount": 50,
+            "p_note": "support goodwill",
+            "p_idempotency_key": ANY_UUID,
+        },
         response=60,
         check=lambda balance: balance == 60,
+    ),
+    rpc(
+        "credits.grant",
+        "grant_credits",
+        lambda db: db.credits.grant(OTHER_USER, 50, idempotency_key="ticket-4711"),
+        {"p_user_id": str(OTHER_USER), "p_amount": 50, "p_idempotency_key": "ticket-4711"},
+        response=60,
+        check=lambda balance: balance == 60,
+        label="own-key",
+    ),
+    rpc(
+        "credits.grant",
+        "grant_credits",
+        lambda db: db.credits.grant(OTHER_USER, 60, idempotency_key="ticket-4711"),
+        {"p_user_id": str(OTHER_USER), "p_amount": 60, "p_idempotency_key": "ticket-4711"},
+        status=400,
+        response=pgrst_error(
+            "VG107",
+            "idempotency key ticket-4711 was already used with different arguments (grant_credits)",
+        ),
+        raises=IdempotencyKeyReusedError,
+        check=lambda e: e.code == "VG107",
+        label="key-reused",
     ),
     rpc(
         "credits.record_purchase",
@@ -229,9 +240,23 @@ CASES = [
         "credits.expire",
         "expire_credits",
         lambda db: db.credits.expire(OTHER_USER, 25),
-        {"p_user_id": str(OTHER_USER), "p_amount": 25},
+        {"p_user_id": str(OTHER_USER), "p_amount": 25, "p_idempotency_key": ANY_UUID},
         response=10,
         check=lambda expired: expired == 10,
+    ),
+    rpc(
+        "credits.expire",
+        "expire_credits",
+        lambda db: db.credits.expire(OTHER_USER, 25, note="yearly", idempotency_key="exp-2026"),
+        {
+            "p_user_id": str(OTHER_USER),
+            "p_amount": 25,
+            "p_note": "yearly",
+            "p_idempotency_key": "exp-2026",
+        },
+        response=10,
+        check=lambda expired: expired == 10,
+        label="own-key",
     ),
 ]
 
@@ -247,6 +272,23 @@ INVALID = [
         "stripe_payment_id",
     ),
     Invalid("credits.expire", "service", lambda db: db.credits.expire(USER, True), "amount"),
+    Invalid(
+        "credits.grant",
+        "service",
+        lambda db: db.credits.grant(USER, 5, idempotency_key=""),
+        "idempotency_key",
+        "empty-key",
+    ),
+    Invalid(
+        "credits.expire",
+        "service",
+        lambda db: db.credits.expire(USER, 5, idempotency_key="k" * 256),
+        "idempotency_key",
+        "long-key",
+    ),
+    Invalid(
+        "credits.grant", "service", lambda db: db.credits.grant(USER, 5, note="n" * 501), "note"
+    ),
 ]
 
 
@@ -257,11 +299,21 @@ def test_only_idempotent_credit_functions_are_retried() -> None:
             side_effect=[httpx.Response(503, text="busy"), httpx.Response(200, json=True)]
         )
         grant = mock.post(f"{REST}/rpc/grant_credits").mock(
-            return_value=httpx.Response(503, text="busy")
+            side_effect=[httpx.ReadError("connection reset"), httpx.Response(200, json=15)]
+        )
+        purchase = mock.post(f"{REST}/rpc/record_purchase").mock(
+            side_effect=[httpx.Response(503, text="busy"), httpx.Response(200, json=15)]
         )
         with VidgenDB.service(URL, KEYS["service"], settings=fast) as db:
             assert db.credits.reserve(USER, JOB, 30) is True
-            with pytest.raises(ServiceUnavailableError):
-                db.credits.grant(USER, 5)
+            assert db.credits.grant(USER, 5) == 15
+            assert db.credits.record_purchase(USER, 5, "pi_1") == 15
+            # Without its key a grant is not safe to repeat: never retried.
+            with pytest.raises(NetworkError):
+                grant.side_effect = [httpx.ReadError("connection reset")]
+                db._rest.rpc("grant_credits", {"p_user_id": str(USER), "p_amount": 5}).execute()
     assert reserve.call_count == 2  # reserve_credits is idempotent per job
-    assert grant.call_count == 1  # a grant repeated would grant twice
+    assert purchase.call_count == 2  # record_purchase is once per payment id
+    # The grant was sent twice with one key: the database applies it once.
+    keys = [json.loads(c.request.content)["p_idempotency_key"] for c in grant.calls[:2]]
+    assert keys[0] == keys[1] and grant.call_count == 3

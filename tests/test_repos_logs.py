@@ -12,6 +12,7 @@ from repo_contract_tests import (
     test_sync,  # noqa: F401
 )
 from test_repos_clients import (
+    ANY_UUID,
     JOB,
     Case,
     Invalid,
@@ -97,15 +98,25 @@ CASES = [
         lambda db: db.logs.append(JOB, "rendering started"),
         "POST",
         "/rpc/append_job_log",
-        body={"p_job_id": str(JOB), "p_message": "rendering started", "p_level": "info"},
+        body={
+            "p_job_id": str(JOB),
+            "p_message": "rendering started",
+            "p_level": "info",
+            "p_idempotency_key": ANY_UUID,
+        },
         response=44,
-        check=lambda log_id: log_id == 44,
+        check=lambda line: line == 44,
     ),
     Case(
         "logs.append",
         "service",
         lambda db: db.logs.append(
-            JOB, "retrying", level=LogLevel.WARNING, step_name="VOICE_GEN", data={"attempt": 2}
+            JOB,
+            "retrying",
+            level=LogLevel.WARNING,
+            step_name="VOICE_GEN",
+            data={"attempt": 2},
+            idempotency_key="line-7",
         ),
         "POST",
         "/rpc/append_job_log",
@@ -115,6 +126,7 @@ CASES = [
             "p_level": "warning",
             "p_step_name": "VOICE_GEN",
             "p_data": {"attempt": 2},
+            "p_idempotency_key": "line-7",
         },
         response=45,
         check=lambda log_id: log_id == 45,
@@ -126,7 +138,12 @@ CASES = [
         lambda db: db.logs.append(JOB, "x", level=LogLevel.DEBUG),
         "POST",
         "/rpc/append_job_log",
-        body={"p_job_id": str(JOB), "p_message": "x", "p_level": "debug"},
+        body={
+            "p_job_id": str(JOB),
+            "p_message": "x",
+            "p_level": "debug",
+            "p_idempotency_key": ANY_UUID,
+        },
         status=400,
         response=pgrst_error(
             "23514",
@@ -155,31 +172,26 @@ CASES = [
         status=201,
         check=lambda result: result is None,
     ),
-    Case(
-        "logs.prune",
-        "service",
-        lambda db: db.logs.prune(),
-        "POST",
-        "/rpc/prune_job_logs",
-        # The retention period left to the database's setting.
-        body={"p_max_rows": 10_000},
-        response=42,
-        check=lambda deleted: deleted == 42,
-    ),
-    Case(
-        "logs.prune",
-        "service",
-        lambda db: db.logs.prune(older_than_days=7, batch_size=500, limit=200),
-        "POST",
-        "/rpc/prune_job_logs",
-        body={"p_older_than_days": 7, "p_max_rows": 200},
-        response=200,
-        check=lambda deleted: deleted == 200,
-        label="bounded",
-    ),
 ]
 
 INVALID = [
+    Invalid(
+        "logs.append",
+        "service",
+        lambda db: db.logs.append(JOB, "x", idempotency_key=""),
+        "idempotency_key",
+        "empty-key",
+    ),
+    Invalid(
+        "logs.append",
+        "service",
+        lambda db: db.logs.append(JOB, "x", level="loud"),
+        "level",
+        "level",
+    ),
+    Invalid(
+        "logs.append", "service", lambda db: db.logs.append(JOB, "x" * 4001), "message", "long"
+    ),
     Invalid("logs.list", "user", lambda db: db.logs.list(JOB, limit=0), "limit"),
     Invalid(
         "logs.list", "user", lambda db: db.logs.list(JOB, after_line=-1), "after_line", "after"
@@ -192,9 +204,6 @@ INVALID = [
         ),
         "every line must be of job",
     ),
-    Invalid("logs.prune", "service", lambda db: db.logs.prune(older_than_days=-1), "older_than"),
-    Invalid("logs.prune", "service", lambda db: db.logs.prune(batch_size=0), "batch_size", "batch"),
-    Invalid("logs.prune", "service", lambda db: db.logs.prune(limit=0), "limit", "limit"),
 ]
 
 

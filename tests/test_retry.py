@@ -250,7 +250,10 @@ def test_a_429_on_an_unsafe_request_is_a_rate_limit_error_not_retried() -> None:
             return_value=httpx.Response(429, headers={"Retry-After": "1"}, text="Too Many Requests")
         )
         with service() as db, pytest.raises(RateLimitError) as info:
-            db.logs.append(PROJECT, "a line")
+            # (Without its idempotency key: db.logs.append sends one, and is retried.)
+            db._rest.rpc(
+                "append_job_log", {"p_job_id": str(PROJECT), "p_message": "a line"}
+            ).execute()
     assert route.call_count == 1
     assert info.value.status_code == 429 and isinstance(info.value, TransientError)
 

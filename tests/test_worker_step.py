@@ -590,7 +590,9 @@ async def test_async_service_client_over_http() -> None:
         "p_progress": 100,
         "p_message": "writing",
     }
-    assert body(routes["log"]) == {
+    log = body(routes["log"])
+    assert uuid.UUID(log.pop("p_idempotency_key"))  # a new key per line: retry-safe
+    assert log == {
         "p_job_id": str(JOB),
         "p_message": "drafted",
         "p_level": "info",

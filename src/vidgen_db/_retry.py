@@ -1,16 +1,18 @@
 """When a request may be retried, and how long to wait: the policy behind the transports.
 
 A request is retried only if repeating it cannot do anything twice: reads, PUT/PATCH/
-DELETE (they set values, they do not add), upserts, and the SQL functions that are
-idempotent by design. A request that never reached the server (the connection could not
-be made) and one the database rolled back (serialization failure, deadlock) are safe to
-repeat whatever they were.
+DELETE (they set values, they do not add), upserts, the SQL functions that are
+idempotent by design, and those that take an idempotency key when the request carries one
+(the SDK always sends one: the database applies a key once). A request that never reached
+the server (the connection could not be made) and one the database rolled back
+(serialization failure, deadlock) are safe to repeat whatever they were.
 """
 
 from __future__ import annotations
 
 import contextvars
 import email.utils
+import json
 import random
 import time
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from ._errors import InvalidArgumentError
 
 __all__ = [
     "IDEMPOTENT_FUNCTIONS",
+    "KEYED_FUNCTIONS",
     "RetryPolicy",
     "is_idempotent",
     "retry_options",
@@ -65,6 +68,11 @@ IDEMPOTENT_FUNCTIONS = frozenset(
         "add_job_asset",
     }
 )
+
+
+#: SQL functions that do nothing twice when called twice with the same idempotency key
+#: (``p_idempotency_key``): safe to repeat only when the request carries one.
+KEYED_FUNCTIONS = frozenset({"grant_credits", "expire_credits", "append_job_log"})
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,19 @@ def is_idempotent(request: httpx.Request, policy: RetryPolicy) -> bool:
         return False
     path = request.url.path
     if "/rpc/" in path:
-        return path.rsplit("/rpc/", 1)[1].strip("/") in policy.idempotent_functions
+        name = path.rsplit("/rpc/", 1)[1].strip("/")
+        if name in policy.idempotent_functions:
+            return True
+        return name in KEYED_FUNCTIONS and _carries_idempotency_key(request)
     prefer = request.headers.get("prefer", "")
     return "resolution=ignore-duplicates" in prefer or "resolution=merge-duplicates" in prefer
+
+
+def _carries_idempotency_key(request: httpx.Request) -> bool:
+    """Whether the call's JSON body names its request with a ``p_idempotency_key``."""
+    try:
+        body = json.loads(request.content or b"null")
+    except ValueError:
+        return False
+    key = body.get("p_idempotency_key") if isinstance(body, dict) else None
+    return isinstance(key, str) and key != ""

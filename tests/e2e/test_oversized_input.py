@@ -256,15 +256,27 @@ def function_cases(world: World) -> dict[str, tuple[dict[str, Any], dict[str, st
     job, user = str(world.job), str(world.ada.user_id)
     column, entry, step, value = "23514", "22001", "VG202", "22023"
     return {
-        "grant_credits": ({"p_user_id": user, "p_amount": 1}, {"p_note": column}),
-        "expire_credits": ({"p_user_id": user, "p_amount": 1}, {"p_note": column}),
+        "grant_credits": (
+            {"p_user_id": user, "p_amount": 1},
+            {"p_note": entry, "p_idempotency_key": entry},
+        ),
+        "expire_credits": (
+            {"p_user_id": user, "p_amount": 1},
+            {"p_note": entry, "p_idempotency_key": entry},
+        ),
         "record_purchase": (
             {"p_user_id": user, "p_amount": 1, "p_stripe_payment_id": "pi_1"},
             {"p_stripe_payment_id": entry},
         ),
         "append_job_log": (
             {"p_job_id": job, "p_message": "m"},
-            {"p_message": column, "p_level": column, "p_step_name": column, "p_data": column},
+            {
+                "p_message": entry,
+                "p_level": column,
+                "p_step_name": entry,
+                "p_data": entry,
+                "p_idempotency_key": entry,
+            },
         ),
         "start_job_step": (
             {"p_job_id": job, "p_step_name": "SCRIPTING"},

@@ -7,6 +7,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from .._errors import NotFoundError
+from ..repos._limits import MAX_IDEMPOTENCY_KEY
 from ._options import Parents, Subparsers, int_arg, service_db, uuid_arg
 from ._output import print_table
 
@@ -37,9 +38,11 @@ def _cmd_balance(args: argparse.Namespace) -> int:
 
 
 def _cmd_grant(args: argparse.Namespace) -> int:
+    key = args.idempotency_key or str(uuid.uuid4())
     with service_db(args) as db:
-        balance = db.credits.grant(args.user_id, args.amount, note=args.note)
+        balance = db.credits.grant(args.user_id, args.amount, note=args.note, idempotency_key=key)
     print(f"granted {args.amount} credits to {args.user_id}: balance {balance}")
+    print(f"idempotency key: {key} (run again with --idempotency-key {key}: nothing more)")
     return 0
 
 
@@ -70,6 +73,14 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _idempotency_key(value: str) -> str:
+    if not 1 <= len(value) <= MAX_IDEMPOTENCY_KEY:
+        raise argparse.ArgumentTypeError(
+            f"must be 1 to {MAX_IDEMPOTENCY_KEY} characters, got {len(value)}"
+        )
+    return value
+
+
 def register(sub: Subparsers, parents: Parents) -> None:
     """Add ``credits`` and its actions."""
     credits = sub.add_parser("credits", help="see and grant users' credits (service role)")
@@ -88,8 +99,10 @@ def register(sub: Subparsers, parents: Parents) -> None:
     grant = action(
         "grant",
         "grant credits to a user",
-        "Grant credits to a user (a 'grant' ledger entry); prints the new balance. "
-        "Not idempotent: running it twice grants twice.",
+        "Grant credits to a user (a 'grant' ledger entry); prints the new balance and the "
+        "idempotency key it used. Running it again with --idempotency-key KEY grants nothing "
+        "more and prints the first run's balance (a run whose outcome is unknown, a lost "
+        "connection, is safe to repeat so); without it, each run grants.",
     )
     grant.add_argument(
         "amount",
@@ -98,6 +111,13 @@ def register(sub: Subparsers, parents: Parents) -> None:
         help="credits to grant (a positive integer)",
     )
     grant.add_argument("--note", help="why, recorded on the ledger entry")
+    grant.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        type=_idempotency_key,
+        help="names this grant (1 to 255 characters; default: a new one, printed): the same "
+        "key again grants nothing more; with another user, amount or note it is an error",
+    )
     grant.set_defaults(handler=_cmd_grant)
     history = action(
         "history",

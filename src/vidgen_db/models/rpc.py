@@ -57,10 +57,6 @@ __all__ = [
     "JobQueueStatsParams",
     "JobQueueStatsResult",
     "JobQueueStatsRow",
-    "PruneJobLogsParams",
-    "PruneJobLogsResult",
-    "PruneWorkersParams",
-    "PruneWorkersResult",
     "QueueJobParams",
     "QueueJobResult",
     "RecordPurchaseParams",
@@ -115,7 +111,7 @@ AdvanceJobResult: TypeAlias = Job | None
 
 
 class AppendJobLogParams(RpcParams):
-    """Arguments of public.append_job_log(uuid,text,text,text,jsonb,bigint)."""
+    """Arguments of public.append_job_log(uuid,text,text,text,jsonb,bigint,text)."""
 
     p_job_id: UUID
     p_message: str
@@ -123,6 +119,7 @@ class AppendJobLogParams(RpcParams):
     p_step_name: str = DB_DEFAULT
     p_data: JsonValue = DB_DEFAULT
     p_lease: Int8 = DB_DEFAULT
+    p_idempotency_key: str = DB_DEFAULT
 
 
 AppendJobLogResult: TypeAlias = Int8 | None
@@ -181,11 +178,12 @@ DeleteExpiredDraftsResult: TypeAlias = Int4 | None
 
 
 class ExpireCreditsParams(RpcParams):
-    """Arguments of public.expire_credits(uuid,integer,text)."""
+    """Arguments of public.expire_credits(uuid,integer,text,text)."""
 
     p_user_id: UUID
     p_amount: Int4
     p_note: str = DB_DEFAULT
+    p_idempotency_key: str = DB_DEFAULT
 
 
 ExpireCreditsResult: TypeAlias = Int4 | None
@@ -256,11 +254,12 @@ GetDashboardResult: TypeAlias = list[GetDashboardRow]
 
 
 class GrantCreditsParams(RpcParams):
-    """Arguments of public.grant_credits(uuid,integer,text)."""
+    """Arguments of public.grant_credits(uuid,integer,text,text)."""
 
     p_user_id: UUID
     p_amount: Int4
     p_note: str = DB_DEFAULT
+    p_idempotency_key: str = DB_DEFAULT
 
 
 GrantCreditsResult: TypeAlias = Int4 | None
@@ -293,25 +292,6 @@ class JobQueueStatsRow(RowModel):
 
 
 JobQueueStatsResult: TypeAlias = list[JobQueueStatsRow]
-
-
-class PruneJobLogsParams(RpcParams):
-    """Arguments of public.prune_job_logs(integer,integer)."""
-
-    p_older_than_days: Int4 = DB_DEFAULT
-    p_max_rows: Int4 = DB_DEFAULT
-
-
-PruneJobLogsResult: TypeAlias = Int4 | None
-
-
-class PruneWorkersParams(RpcParams):
-    """Arguments of public.prune_workers(integer)."""
-
-    p_older_than_days: Int4 = DB_DEFAULT
-
-
-PruneWorkersResult: TypeAlias = Int4 | None
 
 
 class QueueJobParams(RpcParams):
@@ -522,18 +502,6 @@ RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
         params=JobQueueStatsParams,
         result=JobQueueStatsResult,
         returns_set=True,
-    ),
-    "prune_job_logs": RpcFunction(
-        name="prune_job_logs",
-        params=PruneJobLogsParams,
-        result=PruneJobLogsResult,
-        returns_set=False,
-    ),
-    "prune_workers": RpcFunction(
-        name="prune_workers",
-        params=PruneWorkersParams,
-        result=PruneWorkersResult,
-        returns_set=False,
     ),
     "queue_job": RpcFunction(
         name="queue_job",

@@ -11,7 +11,7 @@ from uuid import UUID
 from .._errors import InvalidArgumentError
 from ..models import CreditLedgerEntry, CreditLedgerEntryInsert
 from ._base import Repository, positive
-from ._limits import check_column
+from ._limits import check_column, idempotency_key_for
 from ._pagination import Cursor, Page
 
 __all__ = ["Credits", "ServiceCredits"]
@@ -25,11 +25,8 @@ class Credits(Repository):
         value: int = self._rpc_value("get_credit_balance", int, p_user_id=self._me())
         return value
 
-    def history(
-        self, *, limit: int = 20, before: Cursor | str | None = None
-    ) -> Page[CreditLedgerEntry]:
-        """The user's ledger entries, newest first, a page at a time (``before``: the
-        previous page's ``next_cursor``, or its string)."""
+    def history(self, *, limit: int = 20, before: Cursor | None = None) -> Page[CreditLedgerEntry]:
+        """The user's ledger entries, newest first, a page at a time."""
         query = self._rest.table("credit_ledger").select("*").eq("user_id", str(self._me()))
         return self._page(CreditLedgerEntry, query, limit, before)
 
@@ -43,7 +40,7 @@ class ServiceCredits(Repository):
         return value
 
     def history(
-        self, user_id: UUID, *, limit: int = 20, before: Cursor | str | None = None
+        self, user_id: UUID, *, limit: int = 20, before: Cursor | None = None
     ) -> Page[CreditLedgerEntry]:
         """The ledger entries of ``user_id``, newest first, a page at a time."""
         query = self._rest.table("credit_ledger").select("*").eq("user_id", str(user_id))
@@ -79,14 +76,25 @@ class ServiceCredits(Repository):
         value: int = self._rpc_value("refund_job_credits", int, p_job_id=job_id)
         return value
 
-    def grant(self, user_id: UUID, amount: int, *, note: str | None = None) -> int:
-        """Grant ``amount`` credits; returns the new balance. Not idempotent: never retried."""
+    def grant(
+        self,
+        user_id: UUID,
+        amount: int,
+        *,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Grant ``amount`` credits; returns the new balance. Exactly once per
+        ``idempotency_key`` (a new one per call unless given, reused by the client's own
+        retries): the same key again grants nothing more and returns the first call's
+        balance; with other arguments it is IdempotencyKeyReusedError (VG107)."""
         value: int = self._rpc_value(
             "grant_credits",
             int,
             p_user_id=user_id,
             p_amount=positive("amount", amount),
             p_note=check_column(CreditLedgerEntryInsert, "note", note, "note"),
+            p_idempotency_key=idempotency_key_for(idempotency_key),
         )
         return value
 
@@ -107,13 +115,22 @@ class ServiceCredits(Repository):
         )
         return value
 
-    def expire(self, user_id: UUID, amount: int, *, note: str | None = None) -> int:
-        """Expire up to ``amount`` credits (never below zero); returns the credits expired."""
+    def expire(
+        self,
+        user_id: UUID,
+        amount: int,
+        *,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Expire up to ``amount`` credits (never below zero); returns the credits expired.
+        Exactly once per ``idempotency_key``, as :meth:`grant`."""
         value: int = self._rpc_value(
             "expire_credits",
             int,
             p_user_id=user_id,
             p_amount=positive("amount", amount),
             p_note=check_column(CreditLedgerEntryInsert, "note", note, "note"),
+            p_idempotency_key=idempotency_key_for(idempotency_key),
         )
         return value

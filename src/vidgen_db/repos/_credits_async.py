@@ -9,7 +9,7 @@ from uuid import UUID
 from .._errors import InvalidArgumentError
 from ..models import CreditLedgerEntry, CreditLedgerEntryInsert
 from ._base_async import AsyncRepository, positive
-from ._limits import check_column
+from ._limits import check_column, idempotency_key_for
 from ._pagination import Cursor, Page
 
 __all__ = ["AsyncCredits", "AsyncServiceCredits"]
@@ -24,10 +24,9 @@ class AsyncCredits(AsyncRepository):
         return value
 
     async def history(
-        self, *, limit: int = 20, before: Cursor | str | None = None
+        self, *, limit: int = 20, before: Cursor | None = None
     ) -> Page[CreditLedgerEntry]:
-        """The user's ledger entries, newest first, a page at a time (``before``: the
-        previous page's ``next_cursor``, or its string)."""
+        """The user's ledger entries, newest first, a page at a time."""
         query = self._rest.table("credit_ledger").select("*").eq("user_id", str(self._me()))
         return await self._page(CreditLedgerEntry, query, limit, before)
 
@@ -41,7 +40,7 @@ class AsyncServiceCredits(AsyncRepository):
         return value
 
     async def history(
-        self, user_id: UUID, *, limit: int = 20, before: Cursor | str | None = None
+        self, user_id: UUID, *, limit: int = 20, before: Cursor | None = None
     ) -> Page[CreditLedgerEntry]:
         """The ledger entries of ``user_id``, newest first, a page at a time."""
         query = self._rest.table("credit_ledger").select("*").eq("user_id", str(user_id))
@@ -77,14 +76,25 @@ class AsyncServiceCredits(AsyncRepository):
         value: int = await self._rpc_value("refund_job_credits", int, p_job_id=job_id)
         return value
 
-    async def grant(self, user_id: UUID, amount: int, *, note: str | None = None) -> int:
-        """Grant ``amount`` credits; returns the new balance. Not idempotent: never retried."""
+    async def grant(
+        self,
+        user_id: UUID,
+        amount: int,
+        *,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Grant ``amount`` credits; returns the new balance. Exactly once per
+        ``idempotency_key`` (a new one per call unless given, reused by the client's own
+        retries): the same key again grants nothing more and returns the first call's
+        balance; with other arguments it is IdempotencyKeyReusedError (VG107)."""
         value: int = await self._rpc_value(
             "grant_credits",
             int,
             p_user_id=user_id,
             p_amount=positive("amount", amount),
             p_note=check_column(CreditLedgerEntryInsert, "note", note, "note"),
+            p_idempotency_key=idempotency_key_for(idempotency_key),
         )
         return value
 
@@ -105,13 +115,22 @@ class AsyncServiceCredits(AsyncRepository):
         )
         return value
 
-    async def expire(self, user_id: UUID, amount: int, *, note: str | None = None) -> int:
-        """Expire up to ``amount`` credits (never below zero); returns the credits expired."""
+    async def expire(
+        self,
+        user_id: UUID,
+        amount: int,
+        *,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Expire up to ``amount`` credits (never below zero); returns the credits expired.
+        Exactly once per ``idempotency_key``, as :meth:`grant`."""
         value: int = await self._rpc_value(
             "expire_credits",
             int,
             p_user_id=user_id,
             p_amount=positive("amount", amount),
             p_note=check_column(CreditLedgerEntryInsert, "note", note, "note"),
+            p_idempotency_key=idempotency_key_for(idempotency_key),
         )
         return value

@@ -30,6 +30,15 @@ fails as above). If the block succeeded but writing its completion fails (after 
 client's retries), that error is raised and the job is not failed: the work was done,
 and the step may be run, or completed, again.
 
+A log line never fails the job. ``log()`` is safe to retry (each line carries an
+idempotency key, so the client's retries after a lost response store it once); a line
+that still cannot be stored (the database refused it, or could not be reached after the
+client's retries, or its ``data`` is over its bound) is reported as a WARNING on the
+``vidgen_db.jobs`` logger and dropped: ``log()`` then returns None. It raises only what
+says the job is no longer this worker's (LeaseLostError, JobCancelledError: stop working
+on it) and a ``level`` that is not a LogLevel (a bug in the caller). A message over 4000
+characters is cut (marked with "...").
+
 Cancellation, ``KeyboardInterrupt`` and ``SystemExit`` (anything not an ``Exception``)
 are not recorded as a failure: the worker is being stopped, not the job failing; the
 step stays started and may be started again (``start_job_step`` restarts a step).
@@ -39,6 +48,7 @@ A step object is for one task: do not share it between concurrent tasks or threa
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from enum import Enum
@@ -48,7 +58,7 @@ from uuid import UUID
 
 from pydantic import JsonValue
 
-from .._errors import LeaseLostError
+from .._errors import InvalidArgumentError, JobCancelledError, LeaseLostError, VidgenDBError
 from ..models.enums import LogLevel
 from ..models.job_steps import JobStep as JobStepRow
 from ._job_steps_async import AsyncServiceJobSteps
@@ -58,6 +68,12 @@ __all__ = ["AsyncRunningStep"]
 
 #: Longest error message sent to ``fail_job`` (the rest is cut, marked with "...").
 MAX_ERROR_MESSAGE = 4000
+#: Longest error code sent to ``fail_job`` (``jobs.error_code``'s bound).
+MAX_ERROR_CODE = 100
+#: Longest log line ``step.log()`` sends (``job_logs.message``'s bound; the rest is cut).
+MAX_LOG_MESSAGE = 4000
+
+logger = logging.getLogger("vidgen_db.jobs")
 
 
 class _State(Enum):
@@ -71,9 +87,8 @@ def error_code_of(exc: BaseException) -> str:
     """The ``error_code`` attribute of ``exc`` if it is a non-empty string, else its class
     name."""
     code = getattr(exc, "error_code", None)
-    if isinstance(code, str) and code.strip():
-        return code.strip()
-    return type(exc).__name__
+    text = code.strip() if isinstance(code, str) and code.strip() else type(exc).__name__
+    return text[:MAX_ERROR_CODE]
 
 
 def error_message_of(exc: BaseException) -> str:
@@ -231,18 +246,39 @@ class AsyncRunningStep:
         *,
         level: LogLevel | str = LogLevel.INFO,
         data: JsonValue | None = None,
-    ) -> int:
-        """Append a line to the job's log, tagged with this step; returns its id."""
+    ) -> int | None:
+        """Append a line to the job's log, tagged with this step; returns its number in
+        the job, or None when it could not be stored (a warning says why; the job goes on:
+        see the module docstring)."""
         if self._state not in (_State.ACTIVE, _State.COMPLETED):
             raise RuntimeError(f"log() on {self!r}: only inside its 'async with' block")
-        return await self._logs.append(
-            self.job_id,
-            message,
-            level=LogLevel(level),
-            step_name=self.step_name,
-            data=data,
-            lease=self.lease,
-        )
+        try:
+            level = LogLevel(level)
+        except ValueError:
+            raise InvalidArgumentError(f"level must be a LogLevel, got {level!r}") from None
+        if len(message) > MAX_LOG_MESSAGE:
+            message = message[: MAX_LOG_MESSAGE - 3] + "..."
+        try:
+            return await self._logs.append(
+                self.job_id,
+                message,
+                level=level,
+                step_name=self.step_name,
+                data=data,
+                lease=self.lease,
+            )
+        except (LeaseLostError, JobCancelledError):
+            raise
+        except VidgenDBError as exc:
+            logger.warning(
+                "log line of step %s of job %s dropped (%s: %s): %.200s",
+                self.step_name,
+                self.job_id,
+                type(exc).__name__,
+                exc,
+                message,
+            )
+            return None
 
     async def complete(
         self, *, artifacts: JsonValue | None = None, message: str | None = None

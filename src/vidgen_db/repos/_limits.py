@@ -4,13 +4,14 @@ cannot drift from the database's. docs/security.md lists them."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .._errors import InvalidArgumentError
 
-__all__ = ["MAX_IDEMPOTENCY_KEY", "check_column", "check_idempotency_key"]
+__all__ = ["MAX_IDEMPOTENCY_KEY", "check_column", "check_idempotency_key", "idempotency_key_for"]
 
 #: The longest idempotency key the database takes (characters), as Stripe's.
 MAX_IDEMPOTENCY_KEY = 255
@@ -51,3 +52,9 @@ def check_idempotency_key(key: str) -> str:
             f"idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY} characters, got {shown}"
         )
     return key
+
+
+def idempotency_key_for(key: str | None) -> str:
+    """The key a call sends: the caller's (checked), else a new random one. The client's
+    own retries resend the same request, and so the same key."""
+    return str(uuid.uuid4()) if key is None else check_idempotency_key(key)

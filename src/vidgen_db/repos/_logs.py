@@ -1,8 +1,7 @@
 # Generated from src/vidgen_db/repos/_logs_async.py by tools/async_to_sync.py: do not edit.
 # Change the async source and run `python tools/async_to_sync.py`.
 """Job logs: per-job (and per-step) log lines, in insertion order. Users read their jobs'
-logs (follow a job with ``after_line``); the worker appends them, and retention prunes
-those of long-finished jobs."""
+logs (follow a job with ``after_line``); the worker appends them."""
 
 from __future__ import annotations
 
@@ -14,10 +13,9 @@ from pydantic import JsonValue
 
 from .._errors import InvalidArgumentError
 from ..models import JobLog, JobLogInsert, LogLevel
-from ._base import Repository, positive
-from ._limits import check_column
+from ._base import Repository
+from ._limits import check_column, idempotency_key_for
 from ._pagination import check_limit
-from ._retention import check_batch, check_days
 
 __all__ = ["JobLogs", "ServiceJobLogs"]
 
@@ -63,19 +61,28 @@ class ServiceJobLogs(JobLogs):
         step_name: str | None = None,
         data: JsonValue | None = None,
         lease: int | None = None,
+        idempotency_key: str | None = None,
     ) -> int:
-        """Append one line; returns its number in the job (``line_no``). Not idempotent:
-        never retried once sent.
+        """Append one line; returns its number in the job (``line_no``). Exactly once per
+        ``idempotency_key`` (a new one per call unless given, reused by the client's own
+        retries): the same key again adds nothing and returns the first line's number.
         ``lease``: the claim holding the job (see ``db.job_steps``)."""
+        try:
+            level_value = LogLevel(level).value
+        except ValueError:
+            raise InvalidArgumentError(
+                f"level must be one of the LogLevel values, got {level!r}"
+            ) from None
         value: int = self._rpc_value(
             "append_job_log",
             int,
             p_job_id=job_id,
             p_message=check_column(JobLogInsert, "message", message, "message"),
-            p_level=LogLevel(level).value,
+            p_level=level_value,
             p_step_name=check_column(JobLogInsert, "step_name", step_name, "step_name"),
             p_data=check_column(JobLogInsert, "data", data, "data"),
             p_lease=lease,
+            p_idempotency_key=idempotency_key_for(idempotency_key),
         )
         return value
 
@@ -98,30 +105,3 @@ class ServiceJobLogs(JobLogs):
             )
             .execute()
         )
-
-    def prune(
-        self,
-        *,
-        older_than_days: int | None = None,
-        batch_size: int = 10_000,
-        limit: int | None = None,
-    ) -> int:
-        """Delete the log lines of jobs that finished more than ``older_than_days`` days
-        ago (default: the database's ``vidgen.job_log_retention_days``, else 30); returns
-        how many. One request, one short transaction, per ``batch_size`` lines, until none
-        is left (or ``limit`` lines are gone). Workers appending lines meanwhile are never
-        blocked, and concurrent runs share the work. Not retried once sent: after an
-        error, run it again (it resumes where it stopped)."""
-        days = check_days(older_than_days)
-        batch = check_batch("batch_size", batch_size)
-        cap = None if limit is None else positive("limit", limit)
-        total = 0
-        while cap is None or total < cap:
-            size = batch if cap is None else min(batch, cap - total)
-            deleted: int = self._rpc_value(
-                "prune_job_logs", int, p_older_than_days=days, p_max_rows=size
-            )
-            total += deleted
-            if deleted < size:
-                break
-        return total
