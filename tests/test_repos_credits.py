@@ -53,6 +53,9 @@ USAGE = ledger_row(
     created_at="2026-11-28T11:00:00+00:00",
 )
 
+#: Where a page ending with USAGE ends.
+LAST_SEEN = Cursor(datetime(2026, 11, 28, 11, tzinfo=UTC), uuid.UUID(int=9))
+
 
 def rpc(covers: str, name: str, call: object, body: dict[str, object], **kw: object) -> Case:
     """A service-role credit function call."""
@@ -124,6 +127,24 @@ CASES = [
         },
         response=[ledger_row(user_id=str(OTHER_USER))],
         check=lambda page: page.items[0].id == ENTRY and page.next_cursor is None,
+    ),
+    Case(
+        "credits.history",
+        "service",
+        lambda db: db.credits.history(OTHER_USER, limit=1, before=str(LAST_SEEN)),
+        "GET",
+        "/credit_ledger",
+        params={
+            "select": "*",
+            "user_id": f"eq.{OTHER_USER}",
+            "created_at": "lte.2026-11-28T11:00:00+00:00",
+            "or": f'(created_at.lt."2026-11-28T11:00:00+00:00",id.lt.{uuid.UUID(int=9)})',
+            "order": NEWEST_FIRST,
+            "limit": "2",
+        },
+        response=[ledger_row(user_id=str(OTHER_USER))],
+        check=lambda page: page.items[0].id == ENTRY and page.next_cursor is None,
+        label="next-page",
     ),
     rpc(
         "credits.reserve",

@@ -172,6 +172,28 @@ CASES = [
         status=201,
         check=lambda result: result is None,
     ),
+    Case(
+        "logs.prune",
+        "service",
+        lambda db: db.logs.prune(),
+        "POST",
+        "/rpc/prune_job_logs",
+        # The retention period left to the database's setting.
+        body={"p_max_rows": 10_000},
+        response=42,
+        check=lambda deleted: deleted == 42,
+    ),
+    Case(
+        "logs.prune",
+        "service",
+        lambda db: db.logs.prune(older_than_days=7, batch_size=500, limit=200),
+        "POST",
+        "/rpc/prune_job_logs",
+        body={"p_older_than_days": 7, "p_max_rows": 200},
+        response=200,
+        check=lambda deleted: deleted == 200,
+        label="bounded",
+    ),
 ]
 
 INVALID = [
@@ -204,6 +226,9 @@ INVALID = [
         ),
         "every line must be of job",
     ),
+    Invalid("logs.prune", "service", lambda db: db.logs.prune(older_than_days=-1), "older_than"),
+    Invalid("logs.prune", "service", lambda db: db.logs.prune(batch_size=0), "batch_size", "batch"),
+    Invalid("logs.prune", "service", lambda db: db.logs.prune(limit=0), "limit", "limit"),
 ]
 
 

@@ -57,6 +57,10 @@ __all__ = [
     "JobQueueStatsParams",
     "JobQueueStatsResult",
     "JobQueueStatsRow",
+    "PruneJobLogsParams",
+    "PruneJobLogsResult",
+    "PruneWorkersParams",
+    "PruneWorkersResult",
     "QueueJobParams",
     "QueueJobResult",
     "RecordPurchaseParams",
@@ -294,6 +298,25 @@ class JobQueueStatsRow(RowModel):
 JobQueueStatsResult: TypeAlias = list[JobQueueStatsRow]
 
 
+class PruneJobLogsParams(RpcParams):
+    """Arguments of public.prune_job_logs(integer,integer)."""
+
+    p_older_than_days: Int4 = DB_DEFAULT
+    p_max_rows: Int4 = DB_DEFAULT
+
+
+PruneJobLogsResult: TypeAlias = Int4 | None
+
+
+class PruneWorkersParams(RpcParams):
+    """Arguments of public.prune_workers(integer)."""
+
+    p_older_than_days: Int4 = DB_DEFAULT
+
+
+PruneWorkersResult: TypeAlias = Int4 | None
+
+
 class QueueJobParams(RpcParams):
     """Arguments of public.queue_job(uuid,integer)."""
 
@@ -502,6 +525,18 @@ RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
         params=JobQueueStatsParams,
         result=JobQueueStatsResult,
         returns_set=True,
+    ),
+    "prune_job_logs": RpcFunction(
+        name="prune_job_logs",
+        params=PruneJobLogsParams,
+        result=PruneJobLogsResult,
+        returns_set=False,
+    ),
+    "prune_workers": RpcFunction(
+        name="prune_workers",
+        params=PruneWorkersParams,
+        result=PruneWorkersResult,
+        returns_set=False,
     ),
     "queue_job": RpcFunction(
         name="queue_job",

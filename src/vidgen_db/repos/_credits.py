@@ -25,8 +25,11 @@ class Credits(Repository):
         value: int = self._rpc_value("get_credit_balance", int, p_user_id=self._me())
         return value
 
-    def history(self, *, limit: int = 20, before: Cursor | None = None) -> Page[CreditLedgerEntry]:
-        """The user's ledger entries, newest first, a page at a time."""
+    def history(
+        self, *, limit: int = 20, before: Cursor | str | None = None
+    ) -> Page[CreditLedgerEntry]:
+        """The user's ledger entries, newest first, a page at a time (``before``: the
+        previous page's ``next_cursor``, or its string)."""
         query = self._rest.table("credit_ledger").select("*").eq("user_id", str(self._me()))
         return self._page(CreditLedgerEntry, query, limit, before)
 
@@ -40,7 +43,7 @@ class ServiceCredits(Repository):
         return value
 
     def history(
-        self, user_id: UUID, *, limit: int = 20, before: Cursor | None = None
+        self, user_id: UUID, *, limit: int = 20, before: Cursor | str | None = None
     ) -> Page[CreditLedgerEntry]:
         """The ledger entries of ``user_id``, newest first, a page at a time."""
         query = self._rest.table("credit_ledger").select("*").eq("user_id", str(user_id))

@@ -24,9 +24,10 @@ class AsyncCredits(AsyncRepository):
         return value
 
     async def history(
-        self, *, limit: int = 20, before: Cursor | None = None
+        self, *, limit: int = 20, before: Cursor | str | None = None
     ) -> Page[CreditLedgerEntry]:
-        """The user's ledger entries, newest first, a page at a time."""
+        """The user's ledger entries, newest first, a page at a time (``before``: the
+        previous page's ``next_cursor``, or its string)."""
         query = self._rest.table("credit_ledger").select("*").eq("user_id", str(self._me()))
         return await self._page(CreditLedgerEntry, query, limit, before)
 
@@ -40,7 +41,7 @@ class AsyncServiceCredits(AsyncRepository):
         return value
 
     async def history(
-        self, user_id: UUID, *, limit: int = 20, before: Cursor | None = None
+        self, user_id: UUID, *, limit: int = 20, before: Cursor | str | None = None
     ) -> Page[CreditLedgerEntry]:
         """The ledger entries of ``user_id``, newest first, a page at a time."""
         query = self._rest.table("credit_ledger").select("*").eq("user_id", str(user_id))

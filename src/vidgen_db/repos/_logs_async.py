@@ -1,5 +1,6 @@
 """Job logs: per-job (and per-step) log lines, in insertion order. Users read their jobs'
-logs (follow a job with ``after_line``); the worker appends them."""
+logs (follow a job with ``after_line``); the worker appends them, and retention prunes
+those of long-finished jobs."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pydantic import JsonValue
 
 from .._errors import InvalidArgumentError
 from ..models import JobLog, JobLogInsert, LogLevel
-from ._base_async import AsyncRepository
+from ._base_async import AsyncRepository, positive
 from ._limits import check_column, idempotency_key_for
 from ._pagination import check_limit
+from ._retention import check_batch, check_days
 
 __all__ = ["AsyncJobLogs", "AsyncServiceJobLogs"]
 
@@ -103,3 +105,30 @@ class AsyncServiceJobLogs(AsyncJobLogs):
             )
             .execute()
         )
+
+    async def prune(
+        self,
+        *,
+        older_than_days: int | None = None,
+        batch_size: int = 10_000,
+        limit: int | None = None,
+    ) -> int:
+        """Delete the log lines of jobs that finished more than ``older_than_days`` days
+        ago (default: the database's ``vidgen.job_log_retention_days``, else 30); returns
+        how many. One request, one short transaction, per ``batch_size`` lines, until none
+        is left (or ``limit`` lines are gone). Workers appending lines meanwhile are never
+        blocked, and concurrent runs share the work. Not retried once sent: after an
+        error, run it again (it resumes where it stopped)."""
+        days = check_days(older_than_days)
+        batch = check_batch("batch_size", batch_size)
+        cap = None if limit is None else positive("limit", limit)
+        total = 0
+        while cap is None or total < cap:
+            size = batch if cap is None else min(batch, cap - total)
+            deleted: int = await self._rpc_value(
+                "prune_job_logs", int, p_older_than_days=days, p_max_rows=size
+            )
+            total += deleted
+            if deleted < size:
+                break
+        return total
