@@ -118,9 +118,10 @@ def test_policies_privileges_and_functions_read_in_plain_words() -> None:
     assert "| `authenticated` | SELECT, UPDATE (`display_name`, `avatar_url`" in text
     assert "| [`get_dashboard`](#get_dashboard) | `TABLE(…)` | - | yes | - |" in text
     assert "| [`reserve_credits`](#reserve_credits) | `boolean` | - | - | yes |" in text
-    assert "May call it: `authenticated`, `service_role` (plpgsql, volatile, security definer)" in (
-        text
-    )
+    assert (
+        "- `vidgen_private.claim_draft_prompt(p_session_token text, p_user_id uuid)` → `uuid`: "
+        "EXECUTE granted to `authenticated`, `service_role` (plpgsql, volatile, security definer)"
+    ) in text
     assert "the trigger function of `on_auth_user_created` on `auth.users`" in text
     assert "| `niche_preset` | text | no |  | one of `motivation`, `explainer`" in text
     assert "| `target_minutes` | integer | no | `1` | 1 to 10 |" in text

@@ -512,9 +512,8 @@ def test_policies_evaluate_auth_functions_once_per_statement(conn: psycopg.Conne
     assert rows
     import re
 
-    bare = [
-        (t, p) for t, p, text in rows if re.search(r"(?<!SELECT )auth\.(uid|jwt|role)\(\)", text)
-    ]
+    per_row = re.compile(r"(?<!SELECT )(auth\.(uid|jwt|role|email)\(\)|current_setting\()")
+    bare = [(t, p) for t, p, text in rows if per_row.search(text)]
     assert bare == []
 
 
@@ -524,7 +523,7 @@ def test_every_foreign_key_is_indexed(conn: psycopg.Connection[Any]) -> None:
         SELECT c.conrelid::regclass::text, c.conname
           FROM pg_constraint c
           JOIN pg_namespace n ON n.oid = c.connamespace
-         WHERE c.contype = 'f' AND n.nspname = 'public'
+         WHERE c.contype = 'f' AND n.nspname IN ('public', 'vidgen_private')
            AND NOT EXISTS (
              SELECT 1 FROM pg_index i
               WHERE i.indrelid = c.conrelid
@@ -546,3 +545,234 @@ def test_anon_holds_no_table_privilege_but_draft_insert(conn: psycopg.Connection
         """
     ).fetchall()
     assert set(rows) == {("draft_prompts", "INSERT")}
+
+
+# -- Supabase's database linter (splinter), rule by rule ------------------------------------------
+#
+# Each rule is one of splinter's lints (https://github.com/supabase/splinter, lints/*.sql),
+# written anew as a catalog query that lists what breaks it, so CI catches a regression
+# without running the linter; each is also shown to catch what it is meant to (a probe
+# breaks the rule in a rolled-back transaction). The lints that need a Supabase project
+# (auth settings, storage buckets, extension versions, table statistics) are left to it.
+
+#: The schemas the data API serves (PostgREST's db-schemas on Supabase) and those vidgen's
+#: migrations own.
+EXPOSED = "ARRAY['public', 'graphql_public']"
+OWNED = "ARRAY['public', 'vidgen_private']"
+
+LINTER_RULES: dict[str, str] = {
+    # 0028/0029: privileged work sits in vidgen_private behind SECURITY INVOKER entry points.
+    "security_definer_function_executable": f"""
+        SELECT p.oid::regprocedure::text, r.rolname FROM pg_proc p
+         CROSS JOIN (VALUES ('anon'), ('authenticated')) AS r(rolname)
+         WHERE p.pronamespace::regnamespace::text = ANY ({EXPOSED}) AND p.prosecdef
+           AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')""",
+    # 0013, and vidgen_private too: a grant made there by mistake still shows no row.
+    "rls_disabled": f"""
+        SELECT c.oid::regclass::text FROM pg_class c WHERE c.relkind IN ('r', 'p')
+           AND c.relnamespace::regnamespace::text = ANY ({OWNED}) AND NOT c.relrowsecurity""",
+    # 0007
+    "policy_exists_rls_disabled": """
+        SELECT DISTINCT c.oid::regclass::text FROM pg_policy p
+          JOIN pg_class c ON c.oid = p.polrelid WHERE NOT c.relrowsecurity""",
+    # 0006: two permissive policies for one role and command are both evaluated per row.
+    "multiple_permissive_policies": f"""
+        SELECT p.tablename, r.role, c.command FROM pg_policies p
+         CROSS JOIN LATERAL unnest(p.roles) AS r(role)
+         CROSS JOIN LATERAL unnest(CASE p.cmd WHEN 'ALL'
+                THEN ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE'] ELSE ARRAY[p.cmd] END)
+                AS c(command)
+         WHERE p.schemaname = ANY ({OWNED}) AND p.permissive = 'PERMISSIVE'
+         GROUP BY 1, 2, 3 HAVING count(*) > 1""",
+    # 0024: no USING (true) on writes, no WITH CHECK (true), no INSERT policy without a check.
+    "rls_policy_always_true": f"""
+        SELECT tablename, policyname FROM pg_policies
+         WHERE schemaname = ANY ({OWNED}) AND permissive = 'PERMISSIVE'
+           AND ((cmd IN ('UPDATE', 'DELETE', 'ALL')
+                 AND (qual IS NULL OR replace(lower(qual), ' ', '') IN ('true', '(true)', '1=1')))
+             OR replace(lower(coalesce(with_check, '')), ' ', '') IN ('true', '(true)', '1=1')
+             OR (cmd = 'INSERT' AND with_check IS NULL))""",
+    # 0015: users can edit their own metadata.
+    "rls_references_user_metadata": f"""
+        SELECT tablename, policyname FROM pg_policies WHERE schemaname = ANY ({OWNED})
+           AND (coalesce(qual, '') || coalesce(with_check, '')) ILIKE '%user_metadata%'""",
+    # 0003: auth.<function>() and current_setting() evaluated once per statement.
+    "auth_rls_initplan": f"""
+        SELECT tablename, policyname FROM pg_policies WHERE schemaname = ANY ({OWNED})
+           AND (coalesce(qual, '') || ' ' || coalesce(with_check, ''))
+               ~ '(auth\\.(uid|jwt|role|email)\\(\\)|current_setting\\()'
+           AND (coalesce(qual, '') || ' ' || coalesce(with_check, ''))
+               !~* 'select (auth\\.(uid|jwt|role|email)\\(\\)|current_setting\\()'""",
+    # 0011
+    "function_search_path_mutable": f"""
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE p.pronamespace::regnamespace::text = ANY ({OWNED})
+           AND NOT coalesce(p.proconfig::text ILIKE '%search_path=%', false)""",
+    # 0001
+    "unindexed_foreign_keys": f"""
+        SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c
+         WHERE c.contype = 'f' AND c.connamespace::regnamespace::text = ANY ({OWNED})
+           AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid
+                 AND (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] @> c.conkey
+                 AND (i.indkey::int2[])[0:array_length(c.conkey, 1) - 1] <@ c.conkey)""",
+    # 0004
+    "no_primary_key": f"""
+        SELECT c.oid::regclass::text FROM pg_class c WHERE c.relkind IN ('r', 'p')
+           AND c.relnamespace::regnamespace::text = ANY ({OWNED}) AND NOT EXISTS
+               (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)""",
+    # 0009: the same columns, classes, expressions and predicate twice.
+    "duplicate_index": f"""
+        SELECT i.indrelid::regclass::text, array_agg(i.indexrelid::regclass::text)
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+         WHERE c.relnamespace::regnamespace::text = ANY ({OWNED})
+         GROUP BY i.indrelid, i.indkey::text, i.indclass::text, i.indcollation::text,
+                  coalesce(pg_get_expr(i.indexprs, i.indrelid), ''),
+                  coalesce(pg_get_expr(i.indpred, i.indrelid), '')
+        HAVING count(*) > 1""",
+    # 0010: a view the API serves applies the caller's RLS.
+    "security_definer_view": f"""
+        SELECT c.oid::regclass::text FROM pg_class c WHERE c.relkind = 'v'
+           AND c.relnamespace::regnamespace::text = ANY ({EXPOSED})
+           AND NOT coalesce(c.reloptions::text[] && ARRAY['security_invoker=true',
+               'security_invoker=on', 'security_invoker=1'], false)""",
+    # 0016/0017
+    "materialized_view_or_foreign_table_in_api": f"""
+        SELECT c.oid::regclass::text FROM pg_class c WHERE c.relkind IN ('m', 'f')
+           AND c.relnamespace::regnamespace::text = ANY ({EXPOSED})""",
+    # 0002
+    "auth_users_exposed": f"""
+        SELECT DISTINCT v.oid::regclass::text FROM pg_depend d
+          JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class
+         WHERE d.refobjid = 'auth.users'::regclass AND v.oid <> d.refobjid
+           AND v.relnamespace::regnamespace::text = ANY ({EXPOSED})""",
+    # 0014
+    "extension_in_public": """
+        SELECT extname FROM pg_extension WHERE extnamespace = 'public'::regnamespace""",
+    # 0018
+    "unsupported_reg_types": f"""
+        SELECT a.attrelid::regclass::text, a.attname FROM pg_attribute a
+          JOIN pg_class c ON c.oid = a.attrelid WHERE a.attnum > 0 AND NOT a.attisdropped
+           AND c.relnamespace::regnamespace::text = ANY ({OWNED})
+           AND a.atttypid IN ('regcollation'::regtype, 'regconfig'::regtype,
+               'regdictionary'::regtype, 'regnamespace'::regtype, 'regoper'::regtype,
+               'regoperator'::regtype, 'regproc'::regtype, 'regprocedure'::regtype)""",
+    # 0021: auth's other unique constraints may change under us.
+    "fkey_to_auth_unique": """
+        SELECT k.conrelid::regclass::text, k.conname FROM pg_constraint k
+          JOIN pg_class r ON r.oid = k.confrelid JOIN pg_index i ON i.indexrelid = k.conindid
+         WHERE k.contype = 'f' AND r.relnamespace = 'auth'::regnamespace
+           AND NOT i.indisprimary""",
+}
+
+#: For each rule, DDL that breaks it (run in a transaction that is rolled back).
+LINTER_PROBES: dict[str, str] = {
+    "security_definer_function_executable": """
+        CREATE FUNCTION public.probe() RETURNS int LANGUAGE sql SECURITY DEFINER
+        SET search_path = '' AS 'SELECT 1';
+        GRANT EXECUTE ON FUNCTION public.probe() TO authenticated""",
+    "rls_disabled": "CREATE TABLE vidgen_private.probe (id int PRIMARY KEY)",
+    "policy_exists_rls_disabled": """
+        ALTER TABLE public.workers DISABLE ROW LEVEL SECURITY;
+        CREATE POLICY probe ON public.workers FOR SELECT TO authenticated USING (false)""",
+    "multiple_permissive_policies": """
+        CREATE POLICY probe ON public.projects FOR SELECT TO authenticated
+        USING ((SELECT auth.uid()) = user_id)""",
+    "rls_policy_always_true": """
+        CREATE POLICY probe ON public.workers FOR UPDATE TO authenticated USING (true)""",
+    "rls_references_user_metadata": """
+        CREATE POLICY probe ON public.workers FOR SELECT TO authenticated
+        USING ((SELECT auth.jwt()) -> 'user_metadata' ->> 'admin' = 'yes')""",
+    "auth_rls_initplan": """
+        CREATE POLICY probe ON public.workers FOR SELECT TO authenticated
+        USING (id = auth.uid())""",
+    "function_search_path_mutable": """
+        CREATE FUNCTION vidgen_private.probe() RETURNS int LANGUAGE sql AS 'SELECT 1'""",
+    "unindexed_foreign_keys": """
+        ALTER TABLE public.workers ADD COLUMN probe uuid REFERENCES auth.users (id)""",
+    "no_primary_key": """
+        CREATE TABLE vidgen_private.probe (id int);
+        ALTER TABLE vidgen_private.probe ENABLE ROW LEVEL SECURITY""",
+    "duplicate_index": "CREATE INDEX probe ON public.jobs (status, created_at DESC, id DESC)",
+    "security_definer_view": "CREATE VIEW public.probe AS SELECT 1 AS one",
+    "materialized_view_or_foreign_table_in_api": (
+        "CREATE MATERIALIZED VIEW public.probe AS SELECT 1 AS one"
+    ),
+    "auth_users_exposed": """
+        CREATE VIEW public.probe WITH (security_invoker = true) AS SELECT id FROM auth.users""",
+    "extension_in_public": "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public",
+    "unsupported_reg_types": "ALTER TABLE public.workers ADD COLUMN probe regproc",
+    "fkey_to_auth_unique": """
+        CREATE UNIQUE INDEX probe_email ON auth.users (email);
+        ALTER TABLE public.workers ADD COLUMN probe text;
+        CREATE INDEX probe_idx ON public.workers (probe);
+        ALTER TABLE public.workers ADD FOREIGN KEY (probe) REFERENCES auth.users (email)""",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(LINTER_RULES))
+def test_the_schema_keeps_the_linters_rule(conn: psycopg.Connection[Any], rule: str) -> None:
+    assert conn.execute(LINTER_RULES[rule].encode()).fetchall() == []
+
+
+@pytest.mark.parametrize("rule", sorted(LINTER_PROBES))
+def test_each_rule_catches_what_it_is_for(conn: psycopg.Connection[Any], rule: str) -> None:
+    with conn.transaction(force_rollback=True):
+        for statement in LINTER_PROBES[rule].split(";"):
+            try:
+                with conn.transaction():
+                    conn.execute(statement.encode())
+            except psycopg.errors.UndefinedFile:  # an extension this server does not have
+                pytest.skip(f"{rule}: the probe needs what this server lacks")
+        assert conn.execute(LINTER_RULES[rule].encode()).fetchall() != []
+
+
+def test_every_rule_has_a_probe() -> None:
+    assert set(LINTER_PROBES) == set(LINTER_RULES)
+
+
+def test_the_entry_points_of_privileged_work(conn: psycopg.Connection[Any]) -> None:
+    """The data API's functions that signed-in users call and that need more than their
+    privileges: SECURITY INVOKER in public, the work SECURITY DEFINER in vidgen_private."""
+    rows = conn.execute(
+        "SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace "
+        "AND NOT p.prosecdef AND has_function_privilege('authenticated', p.oid, 'EXECUTE') "
+        "AND EXISTS (SELECT 1 FROM pg_proc q WHERE q.pronamespace = "
+        "'vidgen_private'::regnamespace AND q.proname = p.proname AND q.prosecdef "
+        "AND has_function_privilege('authenticated', q.oid, 'EXECUTE')) ORDER BY 1"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["cancel_job", "claim_draft_prompt"]
+
+
+def test_what_each_api_role_can_see_of_the_schema(conn: psycopg.Connection[Any]) -> None:
+    """0026/0027 (pg_graphql_anon/authenticated_table_exposed): what anon and authenticated
+    may select is what GraphQL introspection would show them (when pg_graphql is on).
+    Visitors see nothing; signed-in users the product's own tables, each behind RLS. A new
+    table users can read changes this list on purpose."""
+    visible = {
+        role: [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT c.relname FROM pg_class c JOIN pg_attribute a "
+                "ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                "WHERE c.relkind IN ('r', 'v', 'm', 'f') "
+                f"AND c.relnamespace::regnamespace::text = ANY ({EXPOSED}) "
+                "AND has_column_privilege(%s, c.oid, a.attnum, 'SELECT') ORDER BY 1",
+                (role,),
+            ).fetchall()
+        ]
+        for role in ("anon", "authenticated")
+    }
+    assert visible == {
+        "anon": [],
+        "authenticated": [
+            "assets",
+            "credit_balances",
+            "credit_ledger",
+            "draft_prompts",
+            "job_logs",
+            "job_steps",
+            "jobs",
+            "profiles",
+            "projects",
+        ],
+    }
