@@ -254,3 +254,36 @@ def test_the_dashboard_is_an_index_range_even_on_a_generic_plan(
     assert [s["Index Name"] for s in scans] == ["idx_projects_user_created"]
     assert "ROW(created_at, id) < ROW($2, $3)" in scans[0]["Index Cond"]
     assert scans[0]["Actual Rows"] <= 21
+
+
+def test_a_jobs_steps_and_log_cost_the_same_whatever_the_users_history(world: World) -> None:
+    """Reading one job's steps or log lines checks ownership with one primary-key probe per
+    row (vidgen_private.owns_job), never by gathering every job of the user (this user has
+    MINE of them): no part of the plan reads the jobs table."""
+    job = world.user.jobs.list(limit=1).items[0].id
+    with psycopg.connect(world.stack.database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO public.job_steps (job_id, step_name, step_order) "
+            "SELECT %s, s, 1 FROM unnest(ARRAY['SCRIPTING', 'VOICE_GEN']) AS s",
+            (job,),
+        )
+        conn.execute(
+            "INSERT INTO public.job_logs (job_id, message) "
+            "SELECT %s, 'line ' || g FROM generate_series(1, 30) AS g",
+            (job,),
+        )
+    calls = [
+        lambda: world.user.job_steps.list(job),
+        lambda: world.user.logs.list(job, limit=20),
+        lambda: world.user.assets.list(job),
+    ]
+    for call in calls:
+        with respx.mock(assert_all_called=False) as mock:
+            route = mock.route().pass_through()
+            call()
+            request = route.calls.last.request
+        plan = plan_of(request)
+        assert not [n for n in nodes(plan) if n.get("Relation Name") == "jobs"], request.url
+        assert any("owns_job" in n.get("Filter", "") for n in nodes(plan)), request.url
+    assert len(world.user.job_steps.list(job)) == 2
+    assert len(world.user.logs.list(job, limit=100)) == 30
