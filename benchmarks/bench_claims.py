@@ -1,10 +1,11 @@
 """Claim benchmark: the worker fleet's claim_jobs against the bare claim, side by side.
 
-    python benchmarks/bench_claims.py [--database-url URL] [--seconds 3] [--rounds 3]
+    python benchmarks/bench_claims.py [--database-url URL] [--rounds 3]
 
 Prints:
   1. claims per second with 1, 4 and 16 concurrent claimers on 10,000 queued jobs (of
-     1,000 users): public.claim_jobs (as the service role: worker check, retry probe,
+     1,000 users), in chunks of 1,000 claims, bare and claim_jobs alternating, the queue
+     refilled after each pair (it never runs dry, so no claim comes back empty): public.claim_jobs (as the service role: worker check, retry probe,
      expired-lease probe, per-user cap, lease and fencing token) over the bare claim on
      the same table, one statement run as the table owner:
         UPDATE jobs SET worker_id, lease_token, lease_expires_at
@@ -23,11 +24,12 @@ import argparse
 import os
 import statistics
 import sys
+import threading
+import time
 import uuid
-from typing import Any
 
 import psycopg
-from benchlib import bench_database, paired_medians, run_clients
+from benchlib import bench_database, paired_medians
 
 QUEUED = 10_000
 USERS = 1_000
@@ -90,22 +92,61 @@ def unclaim(url: str) -> None:
         conn.execute("VACUUM ANALYZE public.jobs")
 
 
-def bench_throughput(url: str, seconds: float, rounds: int) -> dict[str, float]:
+CLAIMS_PER_RUN = 1_000  # per chunk; bare and ours alternate, chunk by chunk
+CHUNKS = 5  # pairs of chunks per round
+
+
+def claims_time(
+    url: str, clients: int, sql: str, workers: list[uuid.UUID], role: str | None
+) -> float:
+    """``clients`` threads claim one job at a time until CLAIMS_PER_RUN jobs are taken
+    between them; the seconds that took."""
+    conns = [psycopg.connect(url, autocommit=True) for _ in range(clients)]
+    if role:
+        for c in conns:
+            c.execute(f"SET ROLE {role}")
+    taken = [0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+
+    def client(k: int) -> None:
+        barrier.wait()
+        while True:
+            with lock:
+                if taken[0] >= CLAIMS_PER_RUN:
+                    return
+                taken[0] += 1
+            if not conns[k].execute(sql, (workers[k],)).fetchall():
+                raise RuntimeError("the queue ran dry: the run would measure empty claims")
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    for c in conns:
+        c.close()
+    return elapsed
+
+
+def bench_throughput(url: str, rounds: int) -> dict[str, float]:
+    """Claims per second of each kind: per round and number of claimers, CHUNKS pairs of
+    a bare chunk and a claim_jobs chunk, one after the other (so that the machine's speed
+    changes alike for both), the queue refilled after each pair."""
     workers = load(url, QUEUED, 0)
-
-    def ours(k: int, conn: psycopg.Connection[Any], i: int) -> None:
-        conn.execute(CLAIM, (workers[k],)).fetchall()
-
-    def bare(k: int, conn: psycopg.Connection[Any], i: int) -> None:
-        conn.execute(BARE, (workers[k],)).fetchall()
-
     results: dict[str, list[float]] = {}
     for _ in range(rounds):
         for n in CLAIMERS:
-            results.setdefault(f"bare{n}", []).append(run_clients(url, n, seconds, bare, None))
-            unclaim(url)
-            results.setdefault(f"ours{n}", []).append(run_clients(url, n, seconds, ours))
-            unclaim(url)
+            spent = {"bare": 0.0, "ours": 0.0}
+            for _ in range(CHUNKS):
+                spent["bare"] += claims_time(url, n, BARE, workers, None)
+                spent["ours"] += claims_time(url, n, CLAIM, workers, "service_role")
+                unclaim(url)
+            for kind, seconds in spent.items():
+                results.setdefault(f"{kind}{n}", []).append(CHUNKS * CLAIMS_PER_RUN / seconds)
     return {k: statistics.median(v) for k, v in results.items()}
 
 
@@ -137,7 +178,6 @@ def bench_table_size(server: str | None, rounds: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
-    parser.add_argument("--seconds", type=float, default=3.0, help="per throughput run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians")
     parser.add_argument("--only", choices=["throughput", "size"], help="run one part only")
     args = parser.parse_args()
@@ -150,7 +190,7 @@ def main() -> None:
             f"{args.rounds} interleaved rounds, medians"
         )
         if args.only in (None, "throughput"):
-            report_throughput(bench_throughput(url, args.seconds, args.rounds))
+            report_throughput(bench_throughput(url, args.rounds))
     if args.only in (None, "size"):
         report_size(bench_table_size(args.database_url, args.rounds))
 

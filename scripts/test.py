@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 LOWEST_VENV = ROOT / ".venv-lowest"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-LINTED = ("src", "tests", "benchmarks", "scripts", "tools")
+LINTED = ("src", "tests", "benchmarks", "scripts", "tools", "examples")
+#: Example applications, type-checked on their own (mypy's files are the package's).
+EXAMPLES = ("examples/fastapi_app",)
 
 
 def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
@@ -81,6 +83,7 @@ def main() -> None:
         run(python, "-m", "ruff", "format", "--check", *LINTED)
         run(python, "tools/async_to_sync.py", "--check")
         run(python, "-m", "mypy")
+        run(python, "-m", "mypy", "--strict", *EXAMPLES)
     env = dict(os.environ)
     if args.database_url:
         env["DATABASE_URL"] = args.database_url

@@ -69,6 +69,11 @@ def test_token_claims_are_checked() -> None:
         VidgenDB.for_user(URL, anon_key(), make_jwt({"role": "authenticated"}))  # no sub
     with pytest.raises(ConfigurationError, match="not a JWT"):
         VidgenDB.for_user(URL, anon_key(), "opaque-token")
+    not_a_user = make_jwt({"role": "authenticated", "sub": "admin"})
+    with pytest.raises(ConfigurationError, match="'sub' is not a user id"):
+        VidgenDB.for_user(URL, anon_key(), not_a_user)
+    with VidgenDB.anonymous(URL, anon_key()) as visitor, pytest.raises(ConfigurationError):
+        visitor.as_user(not_a_user)
 
 
 def test_bad_urls_are_refused() -> None:

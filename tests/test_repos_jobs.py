@@ -48,6 +48,7 @@ from vidgen_db import (
 )
 from vidgen_db.models import Job, JobInsert, JobQueueStatsRow, JobStatus, RecoverJobsRow
 from vidgen_db.models.enums import CreditState
+from vidgen_db.repos._idempotency import IDEMPOTENT_JOBS
 
 CURSOR = Cursor(datetime(2026, 11, 28, 9, 0, tzinfo=UTC), uuid.UUID(int=7))
 # The page after CURSOR: an index range (created_at <= ts) and the tie-break on id.
@@ -140,6 +141,25 @@ CASES = [
         response=[],
         check=lambda page: page.items == [] and page.next_cursor is None,
         label="next-page",
+    ),
+    Case(
+        "jobs.list",
+        "user",
+        lambda db: db.jobs.list(status=JobStatus.READY, before=str(CURSOR)),
+        "GET",
+        "/jobs",
+        params={
+            "select": "*",
+            "user_id": f"eq.{USER}",
+            "status": "eq.READY",
+            "created_at": UPTO,
+            "or": KEYSET,
+            "order": NEWEST_FIRST,
+            "limit": "21",
+        },
+        response=[],
+        check=lambda page: page.items == [] and page.next_cursor is None,
+        label="string-cursor",
     ),
     Case(
         "jobs.list",
@@ -520,9 +540,61 @@ CASES = [
         raises=LeaseLostError,
         label="stale-lease",
     ),
+    Case(
+        "jobs.create_and_queue",
+        "service",
+        lambda db: db.jobs.create_and_queue(
+            JobInsert(project_id=PROJECT, user_id=USER), 30, idempotency_key="req-7"
+        ),
+        "POST",
+        "/rpc/create_and_queue_job",
+        body={
+            "p_job_id": str(uuid.uuid5(IDEMPOTENT_JOBS, f"{USER}/req-7")),
+            "p_project_id": str(PROJECT),
+            "p_user_id": str(USER),
+            "p_credits": 30,
+        },
+        response=job_row(),
+        check=lambda job: job.status is JobStatus.QUEUED and job.cost_credits_reserved == 30,
+    ),
+    Case(
+        "jobs.create_and_queue",
+        "service",
+        lambda db: db.jobs.create_and_queue(
+            JobInsert(project_id=PROJECT, user_id=USER, status_message="Rendering soon"), 99
+        ),
+        "POST",
+        "/rpc/create_and_queue_job",
+        body={
+            "p_job_id": ANY_UUID,
+            "p_project_id": str(PROJECT),
+            "p_user_id": str(USER),
+            "p_credits": 99,
+            "p_status_message": "Rendering soon",
+        },
+        status=400,
+        response=pgrst_error("VG101", "insufficient credits: the job needs 99, the balance is 10"),
+        raises=InsufficientCreditsError,
+        label="short",
+    ),
 ]
 
 INVALID = [
+    Invalid(
+        "jobs.create_and_queue",
+        "service",
+        lambda db: db.jobs.create_and_queue(JobInsert(project_id=PROJECT, user_id=USER), 0),
+        "credits",
+    ),
+    Invalid(
+        "jobs.create_and_queue",
+        "service",
+        lambda db: db.jobs.create_and_queue(
+            JobInsert(id=JOB, project_id=PROJECT, user_id=USER), 5, idempotency_key="k"
+        ),
+        "not both",
+        "id-and-key",
+    ),
     Invalid("jobs.claim", "service", lambda db: db.jobs.claim(WORKER, limit=0), "limit"),
     Invalid("jobs.claim", "service", lambda db: db.jobs.claim(WORKER, limit=101), "limit", "101"),
     Invalid(

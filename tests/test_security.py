@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from conftest import MakeDatabase
-from pgrest import Actor, anon, outcome, request, service, user
+from pgrest import PRELUDE, Actor, anon, outcome, request, service, user
 
 OWNER = uuid.UUID("00000000-0000-4000-8000-0000000000a1")
 OTHER = uuid.UUID("00000000-0000-4000-8000-0000000000b2")
@@ -382,10 +382,15 @@ def test_claimed_draft_becomes_the_users_and_cannot_be_claimed_again(
     with request(conn, ACTORS["other"]) as cur:
         cur.execute("SELECT public.claim_draft_prompt(%s, %s)", (VISITOR_TOKEN, OTHER))
         assert cur.fetchone() == (VISITOR_DRAFT,)
+        # A repeat (a retry after a lost response) returns what this user claimed.
         cur.execute("SELECT public.claim_draft_prompt(%s, %s)", (VISITOR_TOKEN, OTHER))
-        assert cur.fetchone() == (None,)
+        assert cur.fetchone() == (VISITOR_DRAFT,)
         cur.execute("SELECT user_id FROM public.draft_prompts WHERE id = %s", (VISITOR_DRAFT,))
         assert cur.fetchone() == (OTHER,)
+        # Nobody else gets it, nor learns of it (the owner's request, same transaction).
+        cur.execute(PRELUDE, ACTORS["owner"].prelude())
+        cur.execute("SELECT public.claim_draft_prompt(%s, %s)", (VISITOR_TOKEN, OWNER))
+        assert cur.fetchone() == (None,)
 
 
 def test_no_function_is_executable_by_public_or_anon(conn: psycopg.Connection[Any]) -> None:

@@ -20,10 +20,12 @@ from jwts import service_key
 from vidgen_db import (
     AsyncRunningStep,
     AsyncVidgenDB,
+    ClientSettings,
     IllegalJobTransitionError,
     JobCancelledError,
     LeaseLostError,
     RunningStep,
+    ServiceUnavailableError,
     VidgenDB,
 )
 from vidgen_db.models import Job
@@ -132,6 +134,17 @@ class AsyncFakeJobSteps:
         self.rec.calls.append(("complete", job_id, step_name, artifacts, message))
         return step_row(step_name, StepStatus.SUCCEEDED, 100)
 
+    def defer_completion(
+        self,
+        job_id: UUID,
+        step_name: str,
+        *,
+        artifacts: JsonValue | None = None,
+        message: str | None = None,
+        lease: int | None = None,
+    ) -> None:
+        self.rec.calls.append(("defer", job_id, step_name, artifacts, message))
+
     async def fail(
         self,
         job_id: UUID,
@@ -209,6 +222,17 @@ class FakeJobSteps:
         self.rec.calls.append(("complete", job_id, step_name, artifacts, message))
         return step_row(step_name, StepStatus.SUCCEEDED, 100)
 
+    def defer_completion(
+        self,
+        job_id: UUID,
+        step_name: str,
+        *,
+        artifacts: JsonValue | None = None,
+        message: str | None = None,
+        lease: int | None = None,
+    ) -> None:
+        self.rec.calls.append(("defer", job_id, step_name, artifacts, message))
+
     def fail(
         self,
         job_id: UUID,
@@ -258,10 +282,12 @@ async def test_a_hundred_fast_updates_write_once_and_keep_the_last() -> None:
         for pct in range(1, 101):
             await step.progress(pct, f"scene {pct}")
             clock.advance(0.001)  # 100 calls in 0.1 s: all within one interval
-    assert db.rec.names() == ["start", "update", "complete"]
-    assert db.rec.updates() == [(100, "scene 100")]
+    # No progress write at all: the completion (100 %, deferred to the job's next call)
+    # carries the last message.
+    assert db.rec.names() == ["start", "defer"]
+    assert db.rec.updates() == []
     assert db.rec.calls[0] == ("start", JOB, "SCRIPTING", None)
-    assert db.rec.calls[-1] == ("complete", JOB, "SCRIPTING", None, None)
+    assert db.rec.calls[-1] == ("defer", JOB, "SCRIPTING", None, "scene 100")
 
 
 async def test_updates_are_written_once_per_interval() -> None:
@@ -274,8 +300,9 @@ async def test_updates_are_written_once_per_interval() -> None:
             clock.advance(0.25)  # 25 s in all: about one write per second
     updates = db.rec.updates()
     assert 20 <= len(updates) <= 26
-    assert updates[-1] == (99, None)
+    assert updates[-1][0] >= 95  # the last pending value is not written: completing sets 100
     assert [p for p, _ in updates] == sorted(p for p, _ in updates)
+    assert db.rec.names()[-1] == "defer"
 
 
 async def test_a_pending_update_is_written_by_the_next_late_call() -> None:
@@ -291,7 +318,7 @@ async def test_a_pending_update_is_written_by_the_next_late_call() -> None:
         clock.advance(5)
         await step.progress(30, "half")
         assert db.rec.updates() == [(30, "half")]
-    assert db.rec.names() == ["start", "update", "complete"]
+    assert db.rec.names() == ["start", "update", "defer"]
 
 
 async def test_min_interval_zero_writes_every_change() -> None:
@@ -310,7 +337,7 @@ async def test_flush_writes_now() -> None:
         await step.progress(40)
         await step.flush()
         assert db.rec.updates() == [(40, None)]
-    assert db.rec.names() == ["start", "update", "complete"]
+    assert db.rec.names() == ["start", "update", "defer"]
 
 
 async def test_normal_exit_completes_with_artifacts_and_message() -> None:
@@ -319,7 +346,7 @@ async def test_normal_exit_completes_with_artifacts_and_message() -> None:
         step.artifacts = {"zip_url": "s3://bucket/job.zip"}
         step.message = "packaged"
     assert db.rec.calls[-1] == (
-        "complete",
+        "defer",
         JOB,
         "PACKAGING",
         {"zip_url": "s3://bucket/job.zip"},
@@ -336,8 +363,8 @@ async def test_complete_inside_the_block_completes_once() -> None:
         await step.log("after completion")  # still allowed inside the block
         with pytest.raises(RuntimeError):
             await step.progress(60)
-    assert db.rec.names() == ["start", "update", "complete", "log"]
-    assert db.rec.calls[2] == ("complete", JOB, "ALIGNMENT", {"n": 3}, "aligned")
+    assert db.rec.names() == ["start", "complete", "log"]  # complete() writes at once
+    assert db.rec.calls[1] == ("complete", JOB, "ALIGNMENT", {"n": 3}, "aligned")
 
 
 async def test_log_is_tagged_with_the_step() -> None:
@@ -431,24 +458,13 @@ async def test_a_failing_progress_write_propagates_and_fails_the_step() -> None:
     assert db.rec.calls[-1][:3] == ("fail", JOB, "RuntimeError")
 
 
-async def test_a_failing_completion_is_raised_without_failing_the_job() -> None:
-    db = AsyncFakeDB()
-    db.rec.complete_error = ConnectionError("gone")
-    with pytest.raises(ConnectionError):
-        async with AsyncRunningStep(
-            db.job_steps, db.logs, JOB, "PACKAGING", clock=FakeClock()
-        ) as step:
-            await step.progress(99)
-    assert db.rec.names() == ["start", "update"]  # the pending progress, then no fail_job
-
-
 async def test_progress_is_validated() -> None:
     db = AsyncFakeDB()
     async with AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=FakeClock()) as step:
         for bad in (-1, 101, 50.5, True, None, "5"):
             with pytest.raises(ValueError, match="0 to 100"):
                 await step.progress(bad)  # type: ignore[arg-type]
-    assert db.rec.names() == ["start", "complete"]
+    assert db.rec.names() == ["start", "defer"]
 
 
 async def test_a_step_is_used_once() -> None:
@@ -469,7 +485,7 @@ async def test_a_step_is_used_once() -> None:
         await step.log("late")
     with pytest.raises(RuntimeError):
         await step.complete()
-    assert db.rec.names() == ["start", "complete"]
+    assert db.rec.names() == ["start", "defer"]
 
 
 def test_bad_construction() -> None:
@@ -490,6 +506,8 @@ async def test_the_default_clock_is_monotonic_time() -> None:
     async with AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", min_interval=3600) as step:
         await step.progress(1)
         await step.progress(2)
+        assert step.pending_progress == 2  # within the hour: kept
+        await step.flush()
     assert db.rec.updates() == [(2, None)]
 
 
@@ -504,9 +522,9 @@ def test_sync_coalesces_and_completes() -> None:
             clock.advance(0.001)
         step.log("done", level=LogLevel.DEBUG)
         step.artifacts = {"script": "s"}
-    assert db.rec.names() == ["start", "log", "update", "complete"]
-    assert db.rec.updates() == [(100, None)]
-    assert db.rec.calls[-1] == ("complete", JOB, "SCRIPTING", {"script": "s"}, None)
+    assert db.rec.names() == ["start", "log", "defer"]
+    assert db.rec.updates() == []
+    assert db.rec.calls[-1] == ("defer", JOB, "SCRIPTING", {"script": "s"}, None)
 
 
 def test_sync_failure_is_recorded_and_reraised() -> None:
@@ -547,6 +565,9 @@ def job_json(status: str) -> dict[str, Any]:
 
 def mock_step_functions(mock: respx.MockRouter) -> dict[str, respx.Route]:
     return {
+        "next": mock.post(f"{REST}/rpc/next_job_step").mock(
+            return_value=httpx.Response(200, json=step_json("VOICE_GEN", "started", 0))
+        ),
         "start": mock.post(f"{REST}/rpc/start_job_step").mock(
             return_value=httpx.Response(200, json=step_json("SCRIPTING", "started", 0))
         ),
@@ -574,22 +595,18 @@ async def test_async_service_client_over_http() -> None:
     with respx.mock(assert_all_called=False) as mock:
         routes = mock_step_functions(mock)
         db = AsyncVidgenDB.service(URL, service_key())
-        async with (
-            db,
-            AsyncRunningStep(db.job_steps, db.logs, JOB, "SCRIPTING", clock=clock) as step,
-        ):
-            for pct in range(0, 101, 5):
-                await step.progress(pct, "writing")
-            assert await step.log("drafted", data={"words": 420}) == 7
-            step.artifacts = {"script_url": "s3://b/script.json"}
+        async with db:
+            async with AsyncRunningStep(
+                db.job_steps, db.logs, JOB, "SCRIPTING", clock=clock
+            ) as step:
+                for pct in range(0, 101, 5):
+                    await step.progress(pct, "writing")
+                assert await step.log("drafted", data={"words": 420}) == 7
+                step.artifacts = {"script_url": "s3://b/script.json"}
+            assert not routes["complete"].called  # deferred to the job's next call ...
+        # ... or, with none, written when the client closes.
     assert body(routes["start"]) == {"p_job_id": str(JOB), "p_step_name": "SCRIPTING"}
-    assert routes["update"].call_count == 1
-    assert body(routes["update"]) == {
-        "p_job_id": str(JOB),
-        "p_step_name": "SCRIPTING",
-        "p_progress": 100,
-        "p_message": "writing",
-    }
+    assert not routes["update"].called  # 21 fast progress calls: none written
     log = body(routes["log"])
     assert uuid.UUID(log.pop("p_idempotency_key"))  # a new key per line: retry-safe
     assert log == {
@@ -599,8 +616,54 @@ async def test_async_service_client_over_http() -> None:
         "p_step_name": "SCRIPTING",
         "p_data": {"words": 420},
     }
-    assert body(routes["complete"])["p_artifacts"] == {"script_url": "s3://b/script.json"}
+    assert body(routes["complete"]) == {
+        "p_job_id": str(JOB),
+        "p_step_name": "SCRIPTING",
+        "p_artifacts": {"script_url": "s3://b/script.json"},
+        "p_message": "writing",
+    }
     assert not routes["fail"].called
+
+
+async def test_a_stage_transition_is_one_request() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        routes = mock_step_functions(mock)
+        async with AsyncVidgenDB.service(URL, service_key()) as db:
+            async with db.jobs.step(JOB, "SCRIPTING", lease=41) as step:
+                step.artifacts = {"script": 1}
+            async with db.jobs.step(JOB, "VOICE_GEN", lease=41) as step:
+                await step.progress(10, "voicing")
+            assert body(routes["next"]) == {
+                "p_job_id": str(JOB),
+                "p_step_name": "VOICE_GEN",
+                "p_previous_step": "SCRIPTING",
+                "p_previous_artifacts": {"script": 1},
+                "p_lease": 41,
+            }
+    assert routes["start"].call_count == 1 and routes["next"].call_count == 1
+    assert body(routes["complete"]) == {  # the last one, at close
+        "p_job_id": str(JOB),
+        "p_step_name": "VOICE_GEN",
+        "p_message": "voicing",
+        "p_lease": 41,
+    }
+    assert not routes["update"].called
+
+
+async def test_a_transition_that_fails_keeps_the_completion_and_fails_nothing() -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        routes = mock_step_functions(mock)
+        routes["next"].mock(return_value=httpx.Response(503, text="busy"))
+        fast = ClientSettings(max_retries=1, initial_retry_delay=0, max_retry_delay=0)
+        async with AsyncVidgenDB.service(URL, service_key(), settings=fast) as db:
+            async with db.jobs.step(JOB, "SCRIPTING"):
+                pass
+            with pytest.raises(ServiceUnavailableError):
+                async with db.jobs.step(JOB, "VOICE_GEN"):
+                    raise AssertionError("the block must not run")
+            assert routes["next"].call_count == 2 and not routes["fail"].called
+            assert await db.job_steps.flush(JOB) is not None  # still there to write
+        assert body(routes["complete"])["p_step_name"] == "SCRIPTING"
 
 
 def test_sync_service_client_failure_over_http() -> None:
@@ -653,7 +716,7 @@ async def test_every_write_of_a_claimed_step_carries_its_lease() -> None:
             with pytest.raises(RenderError):
                 async with db.jobs.step(JOB, "RENDERING", lease=41):
                     raise RenderError("boom")
-    for name in ("start", "update", "log", "complete", "fail"):
+    for name in ("start", "next", "update", "log", "fail"):
         assert all(json.loads(c.request.content)["p_lease"] == 41 for c in routes[name].calls), name
 
 

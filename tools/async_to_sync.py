@@ -30,6 +30,8 @@ SPECIAL = {
     "AsyncRPCFilterRequestBuilder": "SyncRPCFilterRequestBuilder",
     "AsyncByteStream": "SyncByteStream",
     "handle_async_request": "handle_request",
+    "create_async_http_client": "create_http_client",
+    "pooled_async_transport": "pooled_transport",
     "asynccontextmanager": "contextmanager",
     "AbstractAsyncContextManager": "AbstractContextManager",
     "StopAsyncIteration": "StopIteration",

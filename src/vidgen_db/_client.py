@@ -22,6 +22,7 @@ connection pool; close it with ``db.close()`` or ``with``.
 
 from __future__ import annotations
 
+import functools
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack, overload
 from uuid import UUID
@@ -30,8 +31,9 @@ import httpx
 from postgrest import SyncPostgrestClient
 
 from ._compat import POSTGREST_OPTIONS
-from ._errors import ConfigurationError
-from ._http import create_async_http_client
+from ._constants import MAX_RETRIES_ALLOWED
+from ._errors import ConfigurationError, InvalidArgumentError
+from ._http import create_http_client, pooled_transport
 from ._keys import KeyKind, classify_api_key, jwt_claims, require_access_token, require_key
 from ._settings import ClientSettings, SupabaseSettings
 from .repos._assets import Assets, ServiceAssets
@@ -67,6 +69,7 @@ class ClientOptions(TypedDict, total=False):
     realtime: Any
 
 
+@functools.lru_cache(maxsize=64)
 def _check_url(url: str) -> str:
     parsed = httpx.URL(url)
     if parsed.scheme not in {"http", "https"} or not parsed.host:
@@ -96,10 +99,17 @@ class VidgenDB:
         self._settings = settings or ClientSettings()
         self._realtime = realtime  # a supabase-py Realtime client, for jobs.watch()
         self._owns_http = http_client is None
-        self._http = http_client or create_async_http_client(
-            self._settings.retry_policy(), self._settings.http_timeout(), transport
-        )
+        #: The connection pool under the retrying transport, shared by derived clients
+        #: (``as_user``, ``with_options``); None when the caller brought its own client.
+        self._pool: httpx.BaseTransport | None = None
+        if http_client is None:
+            self._pool = transport or pooled_transport(tls=self._url.startswith("https:"))
+            http_client = create_http_client(
+                self._settings.retry_policy(), self._settings.http_timeout(), self._pool
+            )
+        self._http = http_client
         self._api_key = api_key
+        self._bearer = bearer
         self._rest = SyncPostgrestClient(
             f"{self._url}/rest/v1",
             headers={"apikey": api_key, "Authorization": f"Bearer {bearer}"},
@@ -197,6 +207,56 @@ class VidgenDB:
             return cls.for_user(url, key, access_token, **options)
         return cls.anonymous(url, key, **options)
 
+    # -- per-call options and the way down ----------------------------------------------
+
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
+        """This client with another ``timeout`` (seconds per request) or ``max_retries``,
+        sharing its connection pool: ``db.with_options(timeout=2).jobs.get(id)``.
+        This client is unchanged; the new one needs no closing of its own."""
+        if self._pool is None:
+            raise ConfigurationError(
+                "with_options() needs the client's own connection pool: this client was "
+                "given http_client=; configure that client instead"
+            )
+        update: dict[str, float | int] = {}
+        if timeout is not None:
+            if not timeout > 0:
+                raise InvalidArgumentError(f"timeout must be more than 0 seconds, not {timeout}")
+            update["timeout"] = float(timeout)
+        if max_retries is not None:
+            if not 0 <= max_retries <= MAX_RETRIES_ALLOWED:
+                raise InvalidArgumentError(
+                    f"max_retries must be 0 to {MAX_RETRIES_ALLOWED}, not {max_retries}"
+                )
+            update["max_retries"] = max_retries
+        settings = self._settings.model_copy(update=update)
+        derived = self._derive(
+            settings,
+            create_http_client(settings.retry_policy(), settings.http_timeout(), self._pool),
+        )
+        return derived
+
+    def _derive(self, settings: ClientSettings, http: httpx.Client) -> Self:
+        """A client of the same kind for the same caller over ``http`` (not owned)."""
+        derived = type(self)(
+            self._url,
+            self._api_key,
+            self._bearer,
+            settings=settings,
+            http_client=http,
+            realtime=self._realtime,
+        )
+        derived._pool = self._pool
+        return derived
+
+    @property
+    def rest(self) -> SyncPostgrestClient:
+        """The postgrest-py client under the repositories, for a query they do not offer
+        (a job with its steps embedded...). Its requests go through this client's pool,
+        retries and error mapping: failures raise vidgen_db errors, never postgrest's.
+        Rows come back as plain JSON: validate them into ``vidgen_db.models``."""
+        return self._rest
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def close(self) -> None:
@@ -238,16 +298,14 @@ class AnonDB(VidgenDB):
 
     role = "anon"
 
-    def __init__(
-        self, url: str, api_key: str, bearer: str, **options: Unpack[ClientOptions]
-    ) -> None:
-        super().__init__(url, api_key, bearer, **options)
-        self.drafts = AnonDrafts(self._rest, None)
+    @functools.cached_property
+    def drafts(self) -> AnonDrafts:
+        return AnonDrafts(self._rest, None)
 
     def as_user(self, access_token: str) -> UserDB:
         """A user client for ``access_token`` sharing this client's connection pool."""
         token = require_access_token(access_token)
-        return UserDB(
+        user = UserDB(
             self._url,
             self._api_key,
             token,
@@ -255,6 +313,8 @@ class AnonDB(VidgenDB):
             http_client=self._http,
             realtime=self._realtime,
         )
+        user._pool = self._pool
+        return user
 
 
 class UserDB(VidgenDB):
@@ -268,16 +328,44 @@ class UserDB(VidgenDB):
         super().__init__(url, api_key, bearer, **options)
         claims = jwt_claims(bearer) or {}
         self.user_id: UUID = UUID(str(claims.get("sub")))
-        me = self.user_id
-        self.profiles = Profiles(self._rest, me)
-        self.drafts = UserDrafts(self._rest, me)
-        self.projects = Projects(self._rest, me)
-        self.jobs = Jobs(self._rest, me, realtime=self._realtime)
-        self.job_steps = JobSteps(self._rest, me)
-        self.credits = Credits(self._rest, me)
-        self.assets = Assets(self._rest, me)
-        self.logs = JobLogs(self._rest, me)
-        self.dashboard = Dashboard(self._rest, me)
+
+    # Repositories are made on first use: a user client per request touches one or two.
+
+    @functools.cached_property
+    def profiles(self) -> Profiles:
+        return Profiles(self._rest, self.user_id)
+
+    @functools.cached_property
+    def drafts(self) -> UserDrafts:
+        return UserDrafts(self._rest, self.user_id)
+
+    @functools.cached_property
+    def projects(self) -> Projects:
+        return Projects(self._rest, self.user_id)
+
+    @functools.cached_property
+    def jobs(self) -> Jobs:
+        return Jobs(self._rest, self.user_id, realtime=self._realtime)
+
+    @functools.cached_property
+    def job_steps(self) -> JobSteps:
+        return JobSteps(self._rest, self.user_id)
+
+    @functools.cached_property
+    def credits(self) -> Credits:
+        return Credits(self._rest, self.user_id)
+
+    @functools.cached_property
+    def assets(self) -> Assets:
+        return Assets(self._rest, self.user_id)
+
+    @functools.cached_property
+    def logs(self) -> JobLogs:
+        return JobLogs(self._rest, self.user_id)
+
+    @functools.cached_property
+    def dashboard(self) -> Dashboard:
+        return Dashboard(self._rest, self.user_id)
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -289,18 +377,49 @@ class ServiceDB(VidgenDB):
 
     role = "service_role"
 
-    def __init__(
-        self, url: str, api_key: str, bearer: str, **options: Unpack[ClientOptions]
-    ) -> None:
-        super().__init__(url, api_key, bearer, **options)
-        self.profiles = ServiceProfiles(self._rest, None)
-        self.drafts = ServiceDrafts(self._rest, None)
-        self.projects = Projects(self._rest, None)
-        self.job_steps = ServiceJobSteps(self._rest, None)
-        self.logs = ServiceJobLogs(self._rest, None)
-        self.jobs = ServiceJobs(
+    @functools.cached_property
+    def profiles(self) -> ServiceProfiles:
+        return ServiceProfiles(self._rest, None)
+
+    @functools.cached_property
+    def drafts(self) -> ServiceDrafts:
+        return ServiceDrafts(self._rest, None)
+
+    @functools.cached_property
+    def projects(self) -> Projects:
+        return Projects(self._rest, None)
+
+    @functools.cached_property
+    def job_steps(self) -> ServiceJobSteps:
+        return ServiceJobSteps(self._rest, None)
+
+    @functools.cached_property
+    def logs(self) -> ServiceJobLogs:
+        return ServiceJobLogs(self._rest, None)
+
+    @functools.cached_property
+    def jobs(self) -> ServiceJobs:
+        return ServiceJobs(
             self._rest, None, job_steps=self.job_steps, logs=self.logs, realtime=self._realtime
         )
-        self.credits = ServiceCredits(self._rest, None)
-        self.assets = ServiceAssets(self._rest, None)
-        self.workers = ServiceWorkers(self._rest, None)
+
+    @functools.cached_property
+    def credits(self) -> ServiceCredits:
+        return ServiceCredits(self._rest, None)
+
+    @functools.cached_property
+    def assets(self) -> ServiceAssets:
+        return ServiceAssets(self._rest, None)
+
+    @functools.cached_property
+    def workers(self) -> ServiceWorkers:
+        return ServiceWorkers(self._rest, None)
+
+    def close(self) -> None:
+        """Write the steps whose completion is still deferred (see ``db.jobs.step``), then
+        close the connection pool (if this client owns it)."""
+        try:
+            if "job_steps" in self.__dict__:  # made: it may hold deferred completions
+                self.job_steps.flush_all()
+        finally:
+            super().close()

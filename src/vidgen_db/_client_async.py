@@ -20,6 +20,7 @@ connection pool; close it with ``await db.aclose()`` or ``async with``.
 
 from __future__ import annotations
 
+import functools
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack, overload
 from uuid import UUID
@@ -28,8 +29,9 @@ import httpx
 from postgrest import AsyncPostgrestClient
 
 from ._compat import POSTGREST_OPTIONS
-from ._errors import ConfigurationError
-from ._http_async import create_async_http_client
+from ._constants import MAX_RETRIES_ALLOWED
+from ._errors import ConfigurationError, InvalidArgumentError
+from ._http_async import create_async_http_client, pooled_async_transport
 from ._keys import KeyKind, classify_api_key, jwt_claims, require_access_token, require_key
 from ._settings import ClientSettings, SupabaseSettings
 from .repos._assets_async import AsyncAssets, AsyncServiceAssets
@@ -65,6 +67,7 @@ class AsyncClientOptions(TypedDict, total=False):
     realtime: Any
 
 
+@functools.lru_cache(maxsize=64)
 def _check_url(url: str) -> str:
     parsed = httpx.URL(url)
     if parsed.scheme not in {"http", "https"} or not parsed.host:
@@ -94,10 +97,17 @@ class AsyncVidgenDB:
         self._settings = settings or ClientSettings()
         self._realtime = realtime  # a supabase-py Realtime client, for jobs.watch()
         self._owns_http = http_client is None
-        self._http = http_client or create_async_http_client(
-            self._settings.retry_policy(), self._settings.http_timeout(), transport
-        )
+        #: The connection pool under the retrying transport, shared by derived clients
+        #: (``as_user``, ``with_options``); None when the caller brought its own client.
+        self._pool: httpx.AsyncBaseTransport | None = None
+        if http_client is None:
+            self._pool = transport or pooled_async_transport(tls=self._url.startswith("https:"))
+            http_client = create_async_http_client(
+                self._settings.retry_policy(), self._settings.http_timeout(), self._pool
+            )
+        self._http = http_client
         self._api_key = api_key
+        self._bearer = bearer
         self._rest = AsyncPostgrestClient(
             f"{self._url}/rest/v1",
             headers={"apikey": api_key, "Authorization": f"Bearer {bearer}"},
@@ -201,6 +211,56 @@ class AsyncVidgenDB:
             return cls.for_user(url, key, access_token, **options)
         return cls.anonymous(url, key, **options)
 
+    # -- per-call options and the way down ----------------------------------------------
+
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
+        """This client with another ``timeout`` (seconds per request) or ``max_retries``,
+        sharing its connection pool: ``await db.with_options(timeout=2).jobs.get(id)``.
+        This client is unchanged; the new one needs no closing of its own."""
+        if self._pool is None:
+            raise ConfigurationError(
+                "with_options() needs the client's own connection pool: this client was "
+                "given http_client=; configure that client instead"
+            )
+        update: dict[str, float | int] = {}
+        if timeout is not None:
+            if not timeout > 0:
+                raise InvalidArgumentError(f"timeout must be more than 0 seconds, not {timeout}")
+            update["timeout"] = float(timeout)
+        if max_retries is not None:
+            if not 0 <= max_retries <= MAX_RETRIES_ALLOWED:
+                raise InvalidArgumentError(
+                    f"max_retries must be 0 to {MAX_RETRIES_ALLOWED}, not {max_retries}"
+                )
+            update["max_retries"] = max_retries
+        settings = self._settings.model_copy(update=update)
+        derived = self._derive(
+            settings,
+            create_async_http_client(settings.retry_policy(), settings.http_timeout(), self._pool),
+        )
+        return derived
+
+    def _derive(self, settings: ClientSettings, http: httpx.AsyncClient) -> Self:
+        """A client of the same kind for the same caller over ``http`` (not owned)."""
+        derived = type(self)(
+            self._url,
+            self._api_key,
+            self._bearer,
+            settings=settings,
+            http_client=http,
+            realtime=self._realtime,
+        )
+        derived._pool = self._pool
+        return derived
+
+    @property
+    def rest(self) -> AsyncPostgrestClient:
+        """The postgrest-py client under the repositories, for a query they do not offer
+        (a job with its steps embedded...). Its requests go through this client's pool,
+        retries and error mapping: failures raise vidgen_db errors, never postgrest's.
+        Rows come back as plain JSON: validate them into ``vidgen_db.models``."""
+        return self._rest
+
     # -- lifecycle -----------------------------------------------------------------------
 
     async def aclose(self) -> None:
@@ -242,16 +302,14 @@ class AsyncAnonDB(AsyncVidgenDB):
 
     role = "anon"
 
-    def __init__(
-        self, url: str, api_key: str, bearer: str, **options: Unpack[AsyncClientOptions]
-    ) -> None:
-        super().__init__(url, api_key, bearer, **options)
-        self.drafts = AsyncAnonDrafts(self._rest, None)
+    @functools.cached_property
+    def drafts(self) -> AsyncAnonDrafts:
+        return AsyncAnonDrafts(self._rest, None)
 
     def as_user(self, access_token: str) -> AsyncUserDB:
         """A user client for ``access_token`` sharing this client's connection pool."""
         token = require_access_token(access_token)
-        return AsyncUserDB(
+        user = AsyncUserDB(
             self._url,
             self._api_key,
             token,
@@ -259,6 +317,8 @@ class AsyncAnonDB(AsyncVidgenDB):
             http_client=self._http,
             realtime=self._realtime,
         )
+        user._pool = self._pool
+        return user
 
 
 class AsyncUserDB(AsyncVidgenDB):
@@ -272,16 +332,44 @@ class AsyncUserDB(AsyncVidgenDB):
         super().__init__(url, api_key, bearer, **options)
         claims = jwt_claims(bearer) or {}
         self.user_id: UUID = UUID(str(claims.get("sub")))
-        me = self.user_id
-        self.profiles = AsyncProfiles(self._rest, me)
-        self.drafts = AsyncUserDrafts(self._rest, me)
-        self.projects = AsyncProjects(self._rest, me)
-        self.jobs = AsyncJobs(self._rest, me, realtime=self._realtime)
-        self.job_steps = AsyncJobSteps(self._rest, me)
-        self.credits = AsyncCredits(self._rest, me)
-        self.assets = AsyncAssets(self._rest, me)
-        self.logs = AsyncJobLogs(self._rest, me)
-        self.dashboard = AsyncDashboard(self._rest, me)
+
+    # Repositories are made on first use: a user client per request touches one or two.
+
+    @functools.cached_property
+    def profiles(self) -> AsyncProfiles:
+        return AsyncProfiles(self._rest, self.user_id)
+
+    @functools.cached_property
+    def drafts(self) -> AsyncUserDrafts:
+        return AsyncUserDrafts(self._rest, self.user_id)
+
+    @functools.cached_property
+    def projects(self) -> AsyncProjects:
+        return AsyncProjects(self._rest, self.user_id)
+
+    @functools.cached_property
+    def jobs(self) -> AsyncJobs:
+        return AsyncJobs(self._rest, self.user_id, realtime=self._realtime)
+
+    @functools.cached_property
+    def job_steps(self) -> AsyncJobSteps:
+        return AsyncJobSteps(self._rest, self.user_id)
+
+    @functools.cached_property
+    def credits(self) -> AsyncCredits:
+        return AsyncCredits(self._rest, self.user_id)
+
+    @functools.cached_property
+    def assets(self) -> AsyncAssets:
+        return AsyncAssets(self._rest, self.user_id)
+
+    @functools.cached_property
+    def logs(self) -> AsyncJobLogs:
+        return AsyncJobLogs(self._rest, self.user_id)
+
+    @functools.cached_property
+    def dashboard(self) -> AsyncDashboard:
+        return AsyncDashboard(self._rest, self.user_id)
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -293,18 +381,49 @@ class AsyncServiceDB(AsyncVidgenDB):
 
     role = "service_role"
 
-    def __init__(
-        self, url: str, api_key: str, bearer: str, **options: Unpack[AsyncClientOptions]
-    ) -> None:
-        super().__init__(url, api_key, bearer, **options)
-        self.profiles = AsyncServiceProfiles(self._rest, None)
-        self.drafts = AsyncServiceDrafts(self._rest, None)
-        self.projects = AsyncProjects(self._rest, None)
-        self.job_steps = AsyncServiceJobSteps(self._rest, None)
-        self.logs = AsyncServiceJobLogs(self._rest, None)
-        self.jobs = AsyncServiceJobs(
+    @functools.cached_property
+    def profiles(self) -> AsyncServiceProfiles:
+        return AsyncServiceProfiles(self._rest, None)
+
+    @functools.cached_property
+    def drafts(self) -> AsyncServiceDrafts:
+        return AsyncServiceDrafts(self._rest, None)
+
+    @functools.cached_property
+    def projects(self) -> AsyncProjects:
+        return AsyncProjects(self._rest, None)
+
+    @functools.cached_property
+    def job_steps(self) -> AsyncServiceJobSteps:
+        return AsyncServiceJobSteps(self._rest, None)
+
+    @functools.cached_property
+    def logs(self) -> AsyncServiceJobLogs:
+        return AsyncServiceJobLogs(self._rest, None)
+
+    @functools.cached_property
+    def jobs(self) -> AsyncServiceJobs:
+        return AsyncServiceJobs(
             self._rest, None, job_steps=self.job_steps, logs=self.logs, realtime=self._realtime
         )
-        self.credits = AsyncServiceCredits(self._rest, None)
-        self.assets = AsyncServiceAssets(self._rest, None)
-        self.workers = AsyncServiceWorkers(self._rest, None)
+
+    @functools.cached_property
+    def credits(self) -> AsyncServiceCredits:
+        return AsyncServiceCredits(self._rest, None)
+
+    @functools.cached_property
+    def assets(self) -> AsyncServiceAssets:
+        return AsyncServiceAssets(self._rest, None)
+
+    @functools.cached_property
+    def workers(self) -> AsyncServiceWorkers:
+        return AsyncServiceWorkers(self._rest, None)
+
+    async def aclose(self) -> None:
+        """Write the steps whose completion is still deferred (see ``db.jobs.step``), then
+        close the connection pool (if this client owns it)."""
+        try:
+            if "job_steps" in self.__dict__:  # made: it may hold deferred completions
+                await self.job_steps.flush_all()
+        finally:
+            await super().aclose()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import os
+import ssl
 from typing import Any
 
+import certifi
 from postgrest import AsyncPostgrestClient
 
-__all__ = ["POSTGREST_OPTIONS"]
+__all__ = ["POSTGREST_OPTIONS", "plain_context", "read_request", "tls_context"]
 
 #: Keyword arguments for postgrest-py's clients. Since 2.34 it retries requests itself,
 #: by default; vidgen_db owns retries (only what is safe to repeat), so they are turned
@@ -17,3 +21,36 @@ POSTGREST_OPTIONS: dict[str, Any] = (
     if "retry_enabled" in inspect.signature(AsyncPostgrestClient.__init__).parameters
     else {}
 )
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The certificate store every https client shares, built once: httpx's default
+    (certifi's bundle, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set)."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile, capath=capath)
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+@functools.cache
+def plain_context() -> ssl.SSLContext:
+    """What clients of ``http://`` URLs hand httpx, which wants an SSL context even for
+    plain HTTP: one, shared, with no certificate store (it is never used)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def read_request(builder: Any) -> tuple[Any, str, Any, Any, Any] | None:
+    """``(session, method, path, headers, params)`` of a postgrest-py request builder,
+    wherever the release keeps them (2.x: ``builder.request``; 1.x: the builder itself);
+    None when it keeps them elsewhere (the caller then falls back to ``execute()``). The
+    repositories send reads themselves, so the rows are validated straight from the JSON
+    bytes instead of parsed twice."""
+    target = getattr(builder, "request", builder)
+    try:
+        return target.session, target.http_method, target.path, target.headers, target.params
+    except AttributeError:
+        return None

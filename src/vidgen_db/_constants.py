@@ -16,6 +16,8 @@ DEFAULT_CONNECTION_LIMITS = httpx.Limits(
 
 #: Retries after the first attempt, for requests that are safe to repeat.
 DEFAULT_MAX_RETRIES = 2
+#: The most retries a client may be configured with.
+MAX_RETRIES_ALLOWED = 10
 #: Backoff: the first retry waits about this long, each next one twice as long ...
 INITIAL_RETRY_DELAY = 0.5
 #: ... but never longer than this, unless the server's Retry-After asks for more.

@@ -17,6 +17,7 @@ import logging
 import httpx
 from tenacity import RetryCallState, Retrying, stop_after_attempt
 
+from ._compat import plain_context, tls_context
 from ._constants import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
 from ._error_mapping import (
     RATE_LIMITED,
@@ -26,7 +27,7 @@ from ._error_mapping import (
 )
 from ._retry import RetryPolicy, effective_max_retries, is_idempotent
 
-__all__ = ["RetryTransport", "create_async_http_client"]
+__all__ = ["RetryTransport", "create_http_client"]
 
 logger = logging.getLogger("vidgen_db.http")
 
@@ -143,15 +144,26 @@ class RetryTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def create_async_http_client(
+def pooled_transport(*, tls: bool = True) -> httpx.HTTPTransport:
+    """The connection pool: HTTP/1.1 (HTTP/2 connections go stale behind some proxies).
+    No pool builds an SSL context of its own: https pools share one certificate store
+    (building it costs tens of milliseconds), ``http://`` ones (``tls=False``) need none."""
+    return httpx.HTTPTransport(
+        limits=DEFAULT_CONNECTION_LIMITS,
+        http2=False,
+        verify=tls_context() if tls else plain_context(),
+    )
+
+
+def create_http_client(
     policy: RetryPolicy,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     inner: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """One pooled HTTP/1.1 client (HTTP/2 connections go stale behind some proxies)."""
-    transport = inner or httpx.HTTPTransport(limits=DEFAULT_CONNECTION_LIMITS, http2=False)
+    """An HTTP client sending through ``inner`` (a new pool by default) with ``policy``'s
+    retries; clients with other timeouts or retries may share one pool."""
     return httpx.Client(
-        transport=RetryTransport(transport, policy),
+        transport=RetryTransport(inner or pooled_transport(), policy),
         timeout=timeout,
         follow_redirects=False,
     )

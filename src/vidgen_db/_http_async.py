@@ -15,6 +15,7 @@ import logging
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
+from ._compat import plain_context, tls_context
 from ._constants import DEFAULT_CONNECTION_LIMITS, DEFAULT_TIMEOUT
 from ._error_mapping import (
     RATE_LIMITED,
@@ -141,15 +142,26 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+def pooled_async_transport(*, tls: bool = True) -> httpx.AsyncHTTPTransport:
+    """The connection pool: HTTP/1.1 (HTTP/2 connections go stale behind some proxies).
+    No pool builds an SSL context of its own: https pools share one certificate store
+    (building it costs tens of milliseconds), ``http://`` ones (``tls=False``) need none."""
+    return httpx.AsyncHTTPTransport(
+        limits=DEFAULT_CONNECTION_LIMITS,
+        http2=False,
+        verify=tls_context() if tls else plain_context(),
+    )
+
+
 def create_async_http_client(
     policy: RetryPolicy,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     inner: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """One pooled HTTP/1.1 client (HTTP/2 connections go stale behind some proxies)."""
-    transport = inner or httpx.AsyncHTTPTransport(limits=DEFAULT_CONNECTION_LIMITS, http2=False)
+    """An HTTP client sending through ``inner`` (a new pool by default) with ``policy``'s
+    retries; clients with other timeouts or retries may share one pool."""
     return httpx.AsyncClient(
-        transport=AsyncRetryTransport(transport, policy),
+        transport=AsyncRetryTransport(inner or pooled_async_transport(), policy),
         timeout=timeout,
         follow_redirects=False,
     )

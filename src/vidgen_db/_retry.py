@@ -66,6 +66,10 @@ IDEMPOTENT_FUNCTIONS = frozenset(
         "job_queue_stats",
         "cancel_job",
         "add_job_asset",
+        # Fewer round trips: a transition completes a step (idempotent) and starts the next
+        # (a restart); a job created and queued is named by its id.
+        "next_job_step",
+        "create_and_queue_job",
     }
 )
 

@@ -16,6 +16,7 @@ from ._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_SECONDS,
     INITIAL_RETRY_DELAY,
+    MAX_RETRIES_ALLOWED,
     MAX_RETRY_DELAY,
 )
 from ._retry import RetryPolicy
@@ -40,7 +41,7 @@ class ClientSettings(BaseSettings):
 
     timeout: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0)
     connect_timeout: float = Field(default=DEFAULT_CONNECT_TIMEOUT_SECONDS, gt=0)
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=10)
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=MAX_RETRIES_ALLOWED)
     initial_retry_delay: float = Field(default=INITIAL_RETRY_DELAY, ge=0)
     max_retry_delay: float = Field(default=MAX_RETRY_DELAY, ge=0)
 

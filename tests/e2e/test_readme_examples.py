@@ -17,6 +17,23 @@ from vidgen_db.testing import Stack
 from .conftest import NewUser
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+#: Run before an example: counts the HTTP requests it sends, printed when it exits.
+COUNT_REQUESTS = """
+import atexit, httpx
+_sent = [0]
+_send, _asend = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
+def _counted(self, request):
+    _sent[0] += 1
+    return _send(self, request)
+async def _acounted(self, request):
+    _sent[0] += 1
+    return await _asend(self, request)
+httpx.HTTPTransport.handle_request = _counted
+httpx.AsyncHTTPTransport.handle_async_request = _acounted
+atexit.register(lambda: print("requests sent:", _sent[0]))
+"""
+#: What each example costs, in requests (the worker's: docs/benchmarks.md).
+REQUESTS = {0: 3, 1: 11, 2: 5}
 
 
 def _examples() -> list[str]:
@@ -52,7 +69,7 @@ def test_readme_example_runs(
         USER_ID=str(user_id),
     )
     result = subprocess.run(
-        [sys.executable, "-c", _examples()[index]],
+        [sys.executable, "-c", COUNT_REQUESTS + _examples()[index]],
         env=env,
         capture_output=True,
         text=True,
@@ -60,10 +77,11 @@ def test_readme_example_runs(
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert out.strip().endswith(f"requests sent: {REQUESTS[index]}"), out
     if index == 0:
         assert "Roman roads" in out
     elif index == 1:
-        assert out.strip().endswith("READY")
+        assert "READY\nrequests sent:" in out
         assert service.credits.balance(user_id) == 50 - 5
     else:
         assert "balance 50" in out and "after a grant 70" in out

@@ -37,6 +37,8 @@ __all__ = [
     "ClaimJobsResult",
     "CompleteJobStepParams",
     "CompleteJobStepResult",
+    "CreateAndQueueJobParams",
+    "CreateAndQueueJobResult",
     "DeleteExpiredDraftsParams",
     "DeleteExpiredDraftsResult",
     "ExpireCreditsParams",
@@ -57,6 +59,8 @@ __all__ = [
     "JobQueueStatsParams",
     "JobQueueStatsResult",
     "JobQueueStatsRow",
+    "NextJobStepParams",
+    "NextJobStepResult",
     "PruneJobLogsParams",
     "PruneJobLogsResult",
     "PruneWorkersParams",
@@ -174,6 +178,20 @@ class CompleteJobStepParams(RpcParams):
 CompleteJobStepResult: TypeAlias = JobStep | None
 
 
+class CreateAndQueueJobParams(RpcParams):
+    """Arguments of public.create_and_queue_job(uuid,uuid,uuid,integer,text,jsonb)."""
+
+    p_job_id: UUID
+    p_project_id: UUID
+    p_user_id: UUID
+    p_credits: Int4
+    p_status_message: str = DB_DEFAULT
+    p_manifest: JsonValue = DB_DEFAULT
+
+
+CreateAndQueueJobResult: TypeAlias = Job | None
+
+
 class DeleteExpiredDraftsParams(RpcParams):
     """Arguments of public.delete_expired_drafts()."""
 
@@ -207,13 +225,16 @@ FailJobResult: TypeAlias = Job | None
 
 
 class FinishJobParams(RpcParams):
-    """Arguments of public.finish_job(uuid,text,integer,jsonb,bigint)."""
+    """Arguments of public.finish_job(uuid,text,integer,jsonb,bigint,text,jsonb,text)."""
 
     p_job_id: UUID
     p_output_url: str
     p_final_credits: Int4 = DB_DEFAULT
     p_manifest: JsonValue = DB_DEFAULT
     p_lease: Int8 = DB_DEFAULT
+    p_step_name: str = DB_DEFAULT
+    p_step_artifacts: JsonValue = DB_DEFAULT
+    p_step_message: str = DB_DEFAULT
 
 
 FinishJobResult: TypeAlias = Job | None
@@ -296,6 +317,21 @@ class JobQueueStatsRow(RowModel):
 
 
 JobQueueStatsResult: TypeAlias = list[JobQueueStatsRow]
+
+
+class NextJobStepParams(RpcParams):
+    """Arguments of public.next_job_step(uuid,text,text,jsonb,text,text,bigint)."""
+
+    p_job_id: UUID
+    p_step_name: str
+    p_previous_step: str = DB_DEFAULT
+    p_previous_artifacts: JsonValue = DB_DEFAULT
+    p_previous_message: str = DB_DEFAULT
+    p_message: str = DB_DEFAULT
+    p_lease: Int8 = DB_DEFAULT
+
+
+NextJobStepResult: TypeAlias = JobStep | None
 
 
 class PruneJobLogsParams(RpcParams):
@@ -472,6 +508,12 @@ RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
         result=CompleteJobStepResult,
         returns_set=False,
     ),
+    "create_and_queue_job": RpcFunction(
+        name="create_and_queue_job",
+        params=CreateAndQueueJobParams,
+        result=CreateAndQueueJobResult,
+        returns_set=False,
+    ),
     "delete_expired_drafts": RpcFunction(
         name="delete_expired_drafts",
         params=DeleteExpiredDraftsParams,
@@ -525,6 +567,12 @@ RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
         params=JobQueueStatsParams,
         result=JobQueueStatsResult,
         returns_set=True,
+    ),
+    "next_job_step": RpcFunction(
+        name="next_job_step",
+        params=NextJobStepParams,
+        result=NextJobStepResult,
+        returns_set=False,
     ),
     "prune_job_logs": RpcFunction(
         name="prune_job_logs",

@@ -14,8 +14,10 @@ from postgrest import SyncPostgrestClient, SyncSelectRequestBuilder
 from postgrest.types import ReturnMethod
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from .._compat import read_request
 from .._errors import InvalidArgumentError, NotFoundError, ServerError
 from ..models import RPC_FUNCTIONS, InsertModel, WriteModel
+from ..models._base import FROM_DATABASE
 from ._pagination import Cursor, Page, as_cursor, check_limit, keyset_filter
 
 __all__ = ["Repository"]
@@ -30,7 +32,16 @@ def rows_as(model: type[M], data: Any) -> list[M]:
     adapter = _adapters.get(model)
     if adapter is None:
         adapter = _adapters[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
-    return adapter.validate_python(data or [])  # type: ignore[no-any-return]
+    return adapter.validate_python(data or [], context=FROM_DATABASE)  # type: ignore[no-any-return]
+
+
+def rows_from_json(model: type[M], body: bytes) -> list[M]:
+    """Validate PostgREST's JSON array of rows, as bytes, into ``model`` instances (parsed
+    and validated in one pass)."""
+    adapter = _adapters.get(model)
+    if adapter is None:
+        adapter = _adapters[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return adapter.validate_json(body or b"[]", context=FROM_DATABASE)  # type: ignore[no-any-return]
 
 
 def row_as(model: type[M], data: Any) -> M:
@@ -39,7 +50,7 @@ def row_as(model: type[M], data: Any) -> M:
         if len(data) != 1:
             raise InvalidArgumentError(f"expected one row, got {len(data)}")
         data = data[0]
-    return model.model_validate(data)
+    return model.model_validate(data, context=FROM_DATABASE)
 
 
 def page_of(rows: list[M], more: bool) -> Page[M]:
@@ -114,20 +125,41 @@ class Repository:
         if cursor is not None:
             bound, tie_break = keyset_filter(cursor)
             query = query.lte("created_at", bound).or_(tie_break)
-        response = (
-            query.order("created_at", desc=True).order("id", desc=True).limit(limit + 1).execute()
-        )
-        rows = rows_as(model, response.data)
+        query = query.order("created_at", desc=True).order("id", desc=True).limit(limit + 1)
+        body = self._fetch(query)
+        if body is not None:
+            rows = rows_from_json(model, body)
+        else:
+            response = query.execute()
+            rows = rows_as(model, response.data)
         return page_of(rows[:limit], len(rows) > limit)
+
+    def _fetch(self, query: Any) -> bytes | None:
+        """The body of a read, sent as postgrest-py would send it (through the client's
+        pool, retries and error mapping) but left unparsed: the models validate the JSON
+        bytes directly. None when this postgrest-py keeps its requests elsewhere."""
+        parts = read_request(query)
+        if parts is None:
+            return None
+        session, method, path, headers, params = parts
+        response = session.request(method, str(path), params=params, headers=headers)
+        return bytes(response.content)
 
     def _all(self, model: type[M], query: SyncSelectRequestBuilder) -> list[M]:
         """Every row ``query`` selects."""
+        body = self._fetch(query)
+        if body is not None:
+            return rows_from_json(model, body)
         response = query.execute()
         return rows_as(model, response.data)
 
     def _get(self, table: str, model: type[M], key: str, value: object) -> M:
         """The one row whose ``key`` is ``value``; NotFoundError (PGRST116) if none is visible."""
-        response = self._rest.table(table).select("*").eq(key, str(value)).single().execute()
+        query = self._rest.table(table).select("*").eq(key, str(value)).single()
+        body = self._fetch(query)
+        if body is not None:
+            return model.model_validate_json(body, context=FROM_DATABASE)
+        response = query.execute()
         return row_as(model, response.data)
 
     def _create(self, table: str, model: type[M], row: InsertModel) -> M:

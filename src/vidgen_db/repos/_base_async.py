@@ -12,8 +12,10 @@ from postgrest import AsyncPostgrestClient, AsyncSelectRequestBuilder
 from postgrest.types import ReturnMethod
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from .._compat import read_request
 from .._errors import InvalidArgumentError, NotFoundError, ServerError
 from ..models import RPC_FUNCTIONS, InsertModel, WriteModel
+from ..models._base import FROM_DATABASE
 from ._pagination import Cursor, Page, as_cursor, check_limit, keyset_filter
 
 __all__ = ["AsyncRepository"]
@@ -28,7 +30,16 @@ def rows_as(model: type[M], data: Any) -> list[M]:
     adapter = _adapters.get(model)
     if adapter is None:
         adapter = _adapters[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
-    return adapter.validate_python(data or [])  # type: ignore[no-any-return]
+    return adapter.validate_python(data or [], context=FROM_DATABASE)  # type: ignore[no-any-return]
+
+
+def rows_from_json(model: type[M], body: bytes) -> list[M]:
+    """Validate PostgREST's JSON array of rows, as bytes, into ``model`` instances (parsed
+    and validated in one pass)."""
+    adapter = _adapters.get(model)
+    if adapter is None:
+        adapter = _adapters[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return adapter.validate_json(body or b"[]", context=FROM_DATABASE)  # type: ignore[no-any-return]
 
 
 def row_as(model: type[M], data: Any) -> M:
@@ -37,7 +48,7 @@ def row_as(model: type[M], data: Any) -> M:
         if len(data) != 1:
             raise InvalidArgumentError(f"expected one row, got {len(data)}")
         data = data[0]
-    return model.model_validate(data)
+    return model.model_validate(data, context=FROM_DATABASE)
 
 
 def page_of(rows: list[M], more: bool) -> Page[M]:
@@ -112,20 +123,41 @@ class AsyncRepository:
         if cursor is not None:
             bound, tie_break = keyset_filter(cursor)
             query = query.lte("created_at", bound).or_(tie_break)
-        response = await (
-            query.order("created_at", desc=True).order("id", desc=True).limit(limit + 1).execute()
-        )
-        rows = rows_as(model, response.data)
+        query = query.order("created_at", desc=True).order("id", desc=True).limit(limit + 1)
+        body = await self._fetch(query)
+        if body is not None:
+            rows = rows_from_json(model, body)
+        else:
+            response = await query.execute()
+            rows = rows_as(model, response.data)
         return page_of(rows[:limit], len(rows) > limit)
+
+    async def _fetch(self, query: Any) -> bytes | None:
+        """The body of a read, sent as postgrest-py would send it (through the client's
+        pool, retries and error mapping) but left unparsed: the models validate the JSON
+        bytes directly. None when this postgrest-py keeps its requests elsewhere."""
+        parts = read_request(query)
+        if parts is None:
+            return None
+        session, method, path, headers, params = parts
+        response = await session.request(method, str(path), params=params, headers=headers)
+        return bytes(response.content)
 
     async def _all(self, model: type[M], query: AsyncSelectRequestBuilder) -> list[M]:
         """Every row ``query`` selects."""
+        body = await self._fetch(query)
+        if body is not None:
+            return rows_from_json(model, body)
         response = await query.execute()
         return rows_as(model, response.data)
 
     async def _get(self, table: str, model: type[M], key: str, value: object) -> M:
         """The one row whose ``key`` is ``value``; NotFoundError (PGRST116) if none is visible."""
-        response = await self._rest.table(table).select("*").eq(key, str(value)).single().execute()
+        query = self._rest.table(table).select("*").eq(key, str(value)).single()
+        body = await self._fetch(query)
+        if body is not None:
+            return model.model_validate_json(body, context=FROM_DATABASE)
+        response = await query.execute()
         return row_as(model, response.data)
 
     async def _create(self, table: str, model: type[M], row: InsertModel) -> M:

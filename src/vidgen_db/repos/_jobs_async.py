@@ -6,6 +6,7 @@ transaction (docs/credits-and-jobs.md)."""
 from __future__ import annotations
 
 import builtins
+import contextlib
 import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -14,9 +15,10 @@ from uuid import UUID
 from postgrest import AsyncPostgrestClient
 from pydantic import JsonValue
 
-from .._errors import InvalidArgumentError
+from .._errors import InvalidArgumentError, JobCancelledError, LeaseLostError, VidgenDBError
 from ..models import Job, JobInsert, JobQueueStatsRow, JobStatus, RecoverJobsRow
 from ._base_async import AsyncRepository, percent, positive
+from ._idempotency import IDEMPOTENT_JOBS, id_for, require_same_request, with_key
 from ._job_steps_async import AsyncServiceJobSteps
 from ._jobs_step_async import AsyncRunningStep
 from ._jobs_watch_async import watch_job
@@ -161,7 +163,10 @@ class AsyncServiceJobs(AsyncJobs):
     async def release(self, job_id: UUID, lease: int) -> Job:
         """Give a held job back (the worker is shutting down): QUEUED again with its
         reservation and finished steps, no attempt charged. LeaseLostError if it is no
-        longer held under ``lease``."""
+        longer held under ``lease``. A step whose completion was deferred is recorded as
+        succeeded first, so the next worker does not run it again."""
+        with contextlib.suppress(VidgenDBError):
+            await self._steps.flush(job_id)
         return await self._rpc_row("release_job", Job, p_job_id=job_id, p_lease=lease)
 
     async def recover(self, *, limit: int = 100) -> builtins.list[RecoverJobsRow]:
@@ -179,10 +184,41 @@ class AsyncServiceJobs(AsyncJobs):
         rows: builtins.list[JobQueueStatsRow] = await self._rpc("job_queue_stats")
         return rows[0]
 
-    async def create(self, job: JobInsert) -> Job:
+    async def create(self, job: JobInsert, *, idempotency_key: str | None = None) -> Job:
         """Insert a job (PENDING) and return it. Safe to retry: the id is chosen here
-        (unless given) and a repeated insert of the same id adds nothing."""
-        return await self._create("jobs", Job, job)
+        (unless given) and a repeated insert of the same id adds nothing.
+        ``idempotency_key`` names the request: repeating it returns the first job; reusing
+        it with other values is IdempotencyKeyReusedError."""
+        if idempotency_key is None:
+            return await self._create("jobs", Job, job)
+        keyed = with_key(IDEMPOTENT_JOBS, job, job.user_id, idempotency_key)
+        created = await self._create("jobs", Job, keyed)
+        require_same_request(job, created, idempotency_key)
+        return created
+
+    async def create_and_queue(
+        self, job: JobInsert, credits: int, *, idempotency_key: str | None = None
+    ) -> Job:
+        """Insert the job and queue it, reserving ``credits``, in one request and one
+        transaction: InsufficientCreditsError leaves no job behind. ``idempotency_key``
+        (e.g. an API's ``Idempotency-Key`` header) names the request: repeating it returns
+        the first job (and reserves nothing more); reusing it with other arguments is
+        IdempotencyKeyReusedError (VG107). Without a key the job's id (chosen here unless
+        given) makes the SDK's own retry safe."""
+        positive("credits", credits)
+        job_id = id_for(IDEMPOTENT_JOBS, job, job.user_id, idempotency_key)
+        return await self._rpc_row(
+            "create_and_queue_job",
+            Job,
+            p_job_id=job_id,
+            p_project_id=job.project_id,
+            p_user_id=job.user_id,
+            p_credits=credits,
+            p_status_message=job.status_message
+            if "status_message" in job.model_fields_set
+            else None,
+            p_manifest=job.manifest_json if "manifest_json" in job.model_fields_set else None,
+        )
 
     async def queue(self, job_id: UUID, credits: int) -> Job:
         """PENDING -> QUEUED, reserving ``credits``; InsufficientCreditsError (VG101) and
@@ -220,7 +256,8 @@ class AsyncServiceJobs(AsyncJobs):
         lease: int | None = None,
     ) -> Job:
         """READY: settles the credits (by default the amount reserved), records the output
-        and ends the lease. Repeating it returns the job unchanged."""
+        and ends the lease; a deferred completion of the last step is written in the same
+        request. Repeating it returns the job unchanged."""
         if final_credits is not None and (
             not isinstance(final_credits, int)
             or isinstance(final_credits, bool)
@@ -229,15 +266,27 @@ class AsyncServiceJobs(AsyncJobs):
             raise InvalidArgumentError(
                 f"final_credits must be an integer >= 0, got {final_credits!r}"
             )
-        return await self._rpc_row(
-            "finish_job",
-            Job,
-            p_job_id=job_id,
-            p_output_url=output_url,
-            p_final_credits=final_credits,
-            p_manifest=manifest,
-            p_lease=lease,
-        )
+        # A deferred completion of the last step is written by the same request.
+        pending = self._steps._take_pending(job_id)
+        try:
+            return await self._rpc_row(
+                "finish_job",
+                Job,
+                p_job_id=job_id,
+                p_output_url=output_url,
+                p_final_credits=final_credits,
+                p_manifest=manifest,
+                p_lease=lease if lease is not None or pending is None else pending.lease,
+                p_step_name=pending.step_name if pending else None,
+                p_step_artifacts=pending.artifacts if pending else None,
+                p_step_message=pending.message if pending else None,
+            )
+        except (LeaseLostError, JobCancelledError):
+            raise  # the job is no longer this worker's: the completion goes with it
+        except BaseException:
+            if pending is not None:
+                self._steps._restore_pending(job_id, pending)
+            raise
 
     async def fail(
         self,
@@ -251,7 +300,10 @@ class AsyncServiceJobs(AsyncJobs):
         """FAILED: records the error and the failed step (by default the current stage),
         refunds the credits and ends the lease; a job its owner cancelled is recorded as
         CANCELLED. Repeating it returns the job unchanged. Without ``lease`` this is the
-        operator's override, which fails even a job a worker holds."""
+        operator's override, which fails even a job a worker holds. A step whose
+        completion was deferred is recorded as succeeded first, if it can be."""
+        with contextlib.suppress(VidgenDBError):
+            await self._steps.flush(job_id)
         return await self._rpc_row(
             "fail_job",
             Job,

@@ -12,9 +12,13 @@
 Entering starts the step (``start_job_step``, which also moves the job to that stage).
 Progress is coalesced so a tight loop cannot flood the database: an update is written at
 once if ``min_interval`` seconds have passed since the last write, otherwise it is kept
-(only the latest) and written by the next call that comes late enough, or on leaving the
-block, so the final value is never lost. Leaving normally writes the pending progress
-and completes the step (``complete_job_step``, with ``step.artifacts``). An exception
+(only the latest) and written by the next call that comes late enough. Leaving normally
+completes the step with ``step.artifacts`` and ``step.message`` (or the last progress
+message), and the completion costs no request of its own: it is deferred to the job's
+next call, which writes it in the same request (the next step's start, ``next_job_step``;
+``db.jobs.finish``), or to ``db.job_steps.flush(job_id)`` (the service client flushes
+what is left when it closes). A pending progress value is not written then: completing
+sets the step to 100. ``complete()`` inside the block writes the completion at once. An exception
 fails the step and the job (``job_steps.fail``: the credits are refunded in SQL) and is
 re-raised unchanged; if recording the failure fails too, that error is attached to the
 original (``__context__`` and a note), never raised instead of it.
@@ -26,9 +30,9 @@ now. If the job's owner cancelled it (JobCancelledError), the failure recorded i
 cancellation, and the credits are refunded.
 
 A progress write that fails raises from ``progress()`` (inside the block: the step then
-fails as above). If the block succeeded but writing its completion fails (after the
-client's retries), that error is raised and the job is not failed: the work was done,
-and the step may be run, or completed, again.
+fails as above). If writing a deferred completion fails (after the client's retries), the
+error is raised by the call that carried it, and the completion is kept to be written
+again: the work was done, and the step may be completed, or run, again.
 
 A log line never fails the job. ``log()`` is safe to retry (each line carries an
 idempotency key, so the client's retries after a lost response store it once); a line
@@ -171,12 +175,11 @@ class AsyncRunningStep:
         self._state = _State.CLOSED
         if exc is None:
             if state is _State.ACTIVE:
-                await self._flush()
-                await self._steps.complete(
+                self._steps.defer_completion(
                     self.job_id,
                     self.step_name,
                     artifacts=self.artifacts,
-                    message=self.message,
+                    message=self._final_message(),
                     lease=self.lease,
                 )
             return
@@ -283,24 +286,30 @@ class AsyncRunningStep:
     async def complete(
         self, *, artifacts: JsonValue | None = None, message: str | None = None
     ) -> JobStepRow:
-        """Complete the step now (the pending progress is written first) and return it;
-        leaving the block then records nothing more, unless an exception escapes it (the
-        job is then failed all the same)."""
+        """Complete the step now, in this request (a pending progress message is its
+        message unless one is given), and return it; leaving the block then records nothing
+        more, unless an exception escapes it (the job is then failed all the same)."""
         self._require_active("complete()")
         if artifacts is not None:
             self.artifacts = artifacts
         if message is not None:
             self.message = message
-        await self._flush()
         step = await self._steps.complete(
             self.job_id,
             self.step_name,
             artifacts=self.artifacts,
-            message=self.message,
+            message=self._final_message(),
             lease=self.lease,
         )
         self._state = _State.COMPLETED
         return step
+
+    def _final_message(self) -> str | None:
+        """The completion's message: ``self.message``, else a progress message not yet
+        written (its percentage is not: completing sets 100)."""
+        if self.message is not None:
+            return self.message
+        return self._pending[1] if self._pending else None
 
     @property
     def pending_progress(self) -> int | None:

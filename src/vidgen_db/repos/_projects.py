@@ -8,6 +8,7 @@ from uuid import UUID
 
 from ..models import Project, ProjectInsert, ProjectUpdate
 from ._base import Repository
+from ._idempotency import IDEMPOTENT_PROJECTS, require_same_request, with_key
 from ._pagination import Cursor, Page
 
 __all__ = ["Projects"]
@@ -16,10 +17,17 @@ __all__ = ["Projects"]
 class Projects(Repository):
     """``db.projects``."""
 
-    def create(self, project: ProjectInsert) -> Project:
+    def create(self, project: ProjectInsert, *, idempotency_key: str | None = None) -> Project:
         """Insert a project and return it. Safe to retry: the id is chosen here (unless
-        given) and a repeated insert of the same id adds nothing."""
-        return self._create("projects", Project, project)
+        given) and a repeated insert of the same id adds nothing. ``idempotency_key``
+        (e.g. an API's ``Idempotency-Key`` header) names the request: repeating it returns
+        the first project; reusing it with other values is IdempotencyKeyReusedError."""
+        if idempotency_key is None:
+            return self._create("projects", Project, project)
+        keyed = with_key(IDEMPOTENT_PROJECTS, project, project.user_id, idempotency_key)
+        created = self._create("projects", Project, keyed)
+        require_same_request(project, created, idempotency_key)
+        return created
 
     def get(self, project_id: UUID) -> Project:
         """The project; NotFoundError if there is none (or it is not the user's)."""

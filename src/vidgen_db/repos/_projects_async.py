@@ -6,6 +6,7 @@ from uuid import UUID
 
 from ..models import Project, ProjectInsert, ProjectUpdate
 from ._base_async import AsyncRepository
+from ._idempotency import IDEMPOTENT_PROJECTS, require_same_request, with_key
 from ._pagination import Cursor, Page
 
 __all__ = ["AsyncProjects"]
@@ -14,10 +15,19 @@ __all__ = ["AsyncProjects"]
 class AsyncProjects(AsyncRepository):
     """``db.projects``."""
 
-    async def create(self, project: ProjectInsert) -> Project:
+    async def create(
+        self, project: ProjectInsert, *, idempotency_key: str | None = None
+    ) -> Project:
         """Insert a project and return it. Safe to retry: the id is chosen here (unless
-        given) and a repeated insert of the same id adds nothing."""
-        return await self._create("projects", Project, project)
+        given) and a repeated insert of the same id adds nothing. ``idempotency_key``
+        (e.g. an API's ``Idempotency-Key`` header) names the request: repeating it returns
+        the first project; reusing it with other values is IdempotencyKeyReusedError."""
+        if idempotency_key is None:
+            return await self._create("projects", Project, project)
+        keyed = with_key(IDEMPOTENT_PROJECTS, project, project.user_id, idempotency_key)
+        created = await self._create("projects", Project, keyed)
+        require_same_request(project, created, idempotency_key)
+        return created
 
     async def get(self, project_id: UUID) -> Project:
         """The project; NotFoundError if there is none (or it is not the user's)."""
