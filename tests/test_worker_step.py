@@ -22,6 +22,7 @@ from vidgen_db import (
     AsyncVidgenDB,
     ClientSettings,
     IllegalJobTransitionError,
+    InvalidArgumentError,
     JobCancelledError,
     LeaseLostError,
     RunningStep,
@@ -750,3 +751,11 @@ def test_a_cancelled_job_is_recorded_as_failed_with_the_lease() -> None:
         "p_failed_step": "VOICE_GEN",
         "p_lease": 41,
     }
+
+
+def test_bad_step_arguments_are_invalid_argument_errors() -> None:
+    job = uuid.uuid4()
+    with pytest.raises(InvalidArgumentError, match="min_interval must be zero or more"):
+        RunningStep(None, None, job, "SCRIPTING", min_interval=-1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="step_name must not be empty"):
+        RunningStep(None, None, job, "")  # type: ignore[arg-type]

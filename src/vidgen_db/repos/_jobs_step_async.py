@@ -105,7 +105,7 @@ def error_message_of(exc: BaseException) -> str:
 
 def check_progress(pct: int) -> int:
     if isinstance(pct, bool) or not isinstance(pct, int) or not 0 <= pct <= 100:
-        raise ValueError(f"progress must be an integer from 0 to 100, got {pct!r}")
+        raise InvalidArgumentError(f"progress must be an integer from 0 to 100, got {pct!r}")
     return pct
 
 
@@ -130,9 +130,9 @@ class AsyncRunningStep:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if min_interval < 0:
-            raise ValueError("min_interval must be zero or more")
+            raise InvalidArgumentError(f"min_interval must be zero or more, got {min_interval!r}")
         if not step_name:
-            raise ValueError("step_name is empty")
+            raise InvalidArgumentError("step_name must not be empty")
         self._steps = job_steps
         self._logs = logs
         self.lease = lease
