@@ -184,6 +184,16 @@ def test_keys_go_with_their_job_or_user(db: Db) -> None:
     assert db.one("SELECT count(*) FROM vidgen_private.idempotency_keys") == 0
 
 
+def test_a_log_lines_key_goes_with_the_line(db: Db) -> None:
+    """Retention deletes old lines (prune_job_logs): their keys go with them."""
+    job = db.new_job(db.new_user())
+    db.service(LOG, (job, "old", "l1"))
+    db.service(LOG, (job, "kept", "l2"))
+    db.conn.execute("DELETE FROM public.job_logs WHERE job_id = %s AND line_no = 1", (job,))
+    keys = db.conn.execute("SELECT key FROM vidgen_private.idempotency_keys").fetchall()
+    assert keys == [("l2",)]
+
+
 def test_keys_are_out_of_every_api_roles_reach(db: Db) -> None:
     rows = db.conn.execute(
         "SELECT r, has_table_privilege(r, 'vidgen_private.idempotency_keys', p) "
