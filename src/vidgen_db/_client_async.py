@@ -33,6 +33,7 @@ from ._constants import MAX_RETRIES_ALLOWED
 from ._errors import ConfigurationError, InvalidArgumentError
 from ._http_async import create_async_http_client, pooled_async_transport
 from ._keys import KeyKind, classify_api_key, jwt_claims, require_access_token, require_key
+from ._replicas import ReplicaRouter
 from ._settings import ClientSettings, SupabaseSettings
 from .repos._assets_async import AsyncAssets, AsyncServiceAssets
 from .repos._credits_async import AsyncCredits, AsyncServiceCredits
@@ -65,6 +66,9 @@ class AsyncClientOptions(TypedDict, total=False):
     transport: httpx.AsyncBaseTransport
     #: A supabase-py Realtime client, for ``jobs.watch()``.
     realtime: Any
+    #: A read replica's API URL: reads go there, writes and a writer's next reads to
+    #: ``url`` (default: ``SUPABASE_READ_URL`` with ``from_env``).
+    read_url: str
 
 
 @functools.lru_cache(maxsize=64)
@@ -92,18 +96,35 @@ class AsyncVidgenDB:
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         realtime: Any | None = None,
+        read_url: str | None = None,
     ) -> None:
         self._url = _check_url(url)
+        self._read_url = _check_url(read_url) if read_url else None
         self._settings = settings or ClientSettings()
         self._realtime = realtime  # a supabase-py Realtime client, for jobs.watch()
         self._owns_http = http_client is None
         #: The connection pool under the retrying transport, shared by derived clients
         #: (``as_user``, ``with_options``); None when the caller brought its own client.
         self._pool: httpx.AsyncBaseTransport | None = None
+        #: Where reads go when there is a replica (shared with the derived clients).
+        self._router: ReplicaRouter | None = None
         if http_client is None:
-            self._pool = transport or pooled_async_transport(tls=self._url.startswith("https:"))
+            tls = any(u.startswith("https:") for u in (self._url, self._read_url or ""))
+            self._pool = transport or pooled_async_transport(tls=tls)
+            if self._read_url:
+                self._router = ReplicaRouter(
+                    self._url, self._read_url, self._settings.read_your_writes
+                )
             http_client = create_async_http_client(
-                self._settings.retry_policy(), self._settings.http_timeout(), self._pool
+                self._settings.retry_policy(),
+                self._settings.http_timeout(),
+                self._pool,
+                self._router,
+            )
+        elif self._read_url:
+            raise ConfigurationError(
+                "read_url needs the client's own connection pool: it cannot be used with "
+                "http_client="
             )
         self._http = http_client
         self._api_key = api_key
@@ -164,6 +185,8 @@ class AsyncVidgenDB:
         if not env.url:
             raise ConfigurationError("SUPABASE_URL is not set")
         options.setdefault("settings", ClientSettings())
+        if env.read_url:
+            options.setdefault("read_url", env.read_url)
         if access_token is not None:
             if env.anon_key is None:
                 raise ConfigurationError("SUPABASE_ANON_KEY is not set")
@@ -236,7 +259,9 @@ class AsyncVidgenDB:
         settings = self._settings.model_copy(update=update)
         derived = self._derive(
             settings,
-            create_async_http_client(settings.retry_policy(), settings.http_timeout(), self._pool),
+            create_async_http_client(
+                settings.retry_policy(), settings.http_timeout(), self._pool, self._router
+            ),
         )
         return derived
 
@@ -250,7 +275,7 @@ class AsyncVidgenDB:
             http_client=http,
             realtime=self._realtime,
         )
-        derived._pool = self._pool
+        derived._pool, derived._router, derived._read_url = self._pool, self._router, self._read_url
         return derived
 
     @property
@@ -284,7 +309,13 @@ class AsyncVidgenDB:
 
     @property
     def url(self) -> str:
+        """The project's API URL (the primary)."""
         return self._url
+
+    @property
+    def read_url(self) -> str | None:
+        """The read replica's API URL, if reads go to one."""
+        return self._read_url
 
 
 def require_any_key(key: str) -> KeyKind:
@@ -317,7 +348,7 @@ class AsyncAnonDB(AsyncVidgenDB):
             http_client=self._http,
             realtime=self._realtime,
         )
-        user._pool = self._pool
+        user._pool, user._router, user._read_url = self._pool, self._router, self._read_url
         return user
 
 

@@ -26,3 +26,7 @@ MAX_RETRY_DELAY = 8.0
 RETRY_JITTER = 0.25
 #: A Retry-After longer than this is not waited for: the error is raised instead.
 MAX_RETRY_AFTER = 60.0
+
+#: With a read replica, how long a caller that wrote reads from the primary: well above
+#: the replication lag Supabase's replicas usually show (under a second).
+DEFAULT_READ_YOUR_WRITES_SECONDS = 5.0

@@ -25,9 +25,16 @@ from ._error_mapping import (
     error_from_transport,
     is_transient_body,
 )
+from ._errors import TransientError
+from ._replicas import ReplicaRouter
 from ._retry import RetryPolicy, effective_max_retries, is_idempotent
 
-__all__ = ["RetryTransport", "create_http_client"]
+__all__ = [
+    "ReplicaTransport",
+    "RetryTransport",
+    "create_http_client",
+    "pooled_transport",
+]
 
 logger = logging.getLogger("vidgen_db.http")
 
@@ -144,6 +151,29 @@ class RetryTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+class ReplicaTransport(httpx.BaseTransport):
+    """Sends the reads ``router`` allows to the read replica, the rest to the primary; a
+    read the replica could not serve (down, unreachable, overloaded, after retries) is
+    sent to the primary."""
+
+    def __init__(self, inner: httpx.BaseTransport, router: ReplicaRouter) -> None:
+        self._inner = inner
+        self._router = router
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        routed = self._router.to_replica(request)
+        if routed is None:
+            return self._inner.handle_request(request)
+        try:
+            return self._inner.handle_request(routed)
+        except TransientError as exc:
+            logger.warning("the read replica failed (%s): reading from the primary", exc)
+            return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def pooled_transport(*, tls: bool = True) -> httpx.HTTPTransport:
     """The connection pool: HTTP/1.1 (HTTP/2 connections go stale behind some proxies).
     No pool builds an SSL context of its own: https pools share one certificate store
@@ -159,11 +189,12 @@ def create_http_client(
     policy: RetryPolicy,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     inner: httpx.BaseTransport | None = None,
+    router: ReplicaRouter | None = None,
 ) -> httpx.Client:
     """An HTTP client sending through ``inner`` (a new pool by default) with ``policy``'s
-    retries; clients with other timeouts or retries may share one pool."""
-    return httpx.Client(
-        transport=RetryTransport(inner or pooled_transport(), policy),
-        timeout=timeout,
-        follow_redirects=False,
-    )
+    retries, and reads to a replica when there is a ``router``; clients with other
+    timeouts or retries may share one pool (and one router)."""
+    transport: httpx.BaseTransport = RetryTransport(inner or pooled_transport(), policy)
+    if router is not None:
+        transport = ReplicaTransport(transport, router)
+    return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)

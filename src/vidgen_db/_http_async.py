@@ -23,9 +23,16 @@ from ._error_mapping import (
     error_from_transport,
     is_transient_body,
 )
+from ._errors import TransientError
+from ._replicas import ReplicaRouter
 from ._retry import RetryPolicy, effective_max_retries, is_idempotent
 
-__all__ = ["AsyncRetryTransport", "create_async_http_client"]
+__all__ = [
+    "AsyncReplicaTransport",
+    "AsyncRetryTransport",
+    "create_async_http_client",
+    "pooled_async_transport",
+]
 
 logger = logging.getLogger("vidgen_db.http")
 
@@ -142,6 +149,29 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+class AsyncReplicaTransport(httpx.AsyncBaseTransport):
+    """Sends the reads ``router`` allows to the read replica, the rest to the primary; a
+    read the replica could not serve (down, unreachable, overloaded, after retries) is
+    sent to the primary."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, router: ReplicaRouter) -> None:
+        self._inner = inner
+        self._router = router
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        routed = self._router.to_replica(request)
+        if routed is None:
+            return await self._inner.handle_async_request(request)
+        try:
+            return await self._inner.handle_async_request(routed)
+        except TransientError as exc:
+            logger.warning("the read replica failed (%s): reading from the primary", exc)
+            return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 def pooled_async_transport(*, tls: bool = True) -> httpx.AsyncHTTPTransport:
     """The connection pool: HTTP/1.1 (HTTP/2 connections go stale behind some proxies).
     No pool builds an SSL context of its own: https pools share one certificate store
@@ -157,11 +187,14 @@ def create_async_http_client(
     policy: RetryPolicy,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     inner: httpx.AsyncBaseTransport | None = None,
+    router: ReplicaRouter | None = None,
 ) -> httpx.AsyncClient:
     """An HTTP client sending through ``inner`` (a new pool by default) with ``policy``'s
-    retries; clients with other timeouts or retries may share one pool."""
-    return httpx.AsyncClient(
-        transport=AsyncRetryTransport(inner or pooled_async_transport(), policy),
-        timeout=timeout,
-        follow_redirects=False,
+    retries, and reads to a replica when there is a ``router``; clients with other
+    timeouts or retries may share one pool (and one router)."""
+    transport: httpx.AsyncBaseTransport = AsyncRetryTransport(
+        inner or pooled_async_transport(), policy
     )
+    if router is not None:
+        transport = AsyncReplicaTransport(transport, router)
+    return httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)

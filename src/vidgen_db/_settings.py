@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ._constants import (
     DEFAULT_CONNECT_TIMEOUT_SECONDS,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_READ_YOUR_WRITES_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     INITIAL_RETRY_DELAY,
     MAX_RETRIES_ALLOWED,
@@ -30,6 +31,8 @@ class SupabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SUPABASE_", extra="ignore")
 
     url: str | None = None
+    #: A read replica's API URL (``SUPABASE_READ_URL``): reads go there (docs/scaling.md).
+    read_url: str | None = None
     anon_key: SecretStr | None = None
     service_role_key: SecretStr | None = None
 
@@ -44,6 +47,8 @@ class ClientSettings(BaseSettings):
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, le=MAX_RETRIES_ALLOWED)
     initial_retry_delay: float = Field(default=INITIAL_RETRY_DELAY, ge=0)
     max_retry_delay: float = Field(default=MAX_RETRY_DELAY, ge=0)
+    #: With a read replica: seconds for which a caller that wrote reads from the primary.
+    read_your_writes: float = Field(default=DEFAULT_READ_YOUR_WRITES_SECONDS, ge=0)
 
     def http_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout, connect=self.connect_timeout)
