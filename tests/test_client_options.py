@@ -3,6 +3,7 @@ client's pool, retries and error mapping."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
@@ -166,3 +167,26 @@ def test_user_clients_sharing_a_pool_each_send_their_own_token() -> None:
             db.projects.list(limit=1)
         sent = [r.headers["authorization"] for r in pool.requests]
         assert sent == [f"Bearer {t}" for t in [*tokens, *reversed(tokens)]]
+
+
+def test_a_large_page_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    from pydantic import ValidationError
+
+    from vidgen_db.models import Job
+    from vidgen_db.repos._base import rows_from_json
+
+    rows = [job_row(id=str(uuid.uuid4())) for _ in range(400)]
+    body = json.dumps(rows).encode()
+    assert len(body) > 64 * 1024  # large enough for the collector to be paused
+    assert len(rows_from_json(Job, body)) == 400 and gc.isenabled()
+    with pytest.raises(ValidationError):
+        rows_from_json(Job, json.dumps([*rows, {"id": "not a uuid"}]).encode())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        rows_from_json(Job, body)
+        assert not gc.isenabled()  # the application's choice is kept
+    finally:
+        gc.enable()
