@@ -162,7 +162,7 @@ def test_importing_vidgen_db_loads_no_local_stack_package() -> None:
 #: Hides the local extra's packages as if they were not installed.
 _WITHOUT_LOCAL_EXTRA = """
 import sys
-for name in ("starlette", "uvicorn", "psycopg_pool", "pgserver"):
+for name in ("starlette", "uvicorn", "pgserver"):
     sys.modules[name] = None  # find_spec() says missing; import raises ImportError
 """
 

@@ -11,7 +11,7 @@ __all__ = ["require_extra"]
 #: The modules each extra brings, as ``import`` names.
 EXTRAS: dict[str, tuple[str, ...]] = {
     "embedded": ("pgserver",),
-    "local": ("pgserver", "psycopg_pool", "starlette", "uvicorn"),
+    "local": ("pgserver", "starlette", "uvicorn"),
 }
 
 
