@@ -495,15 +495,15 @@ export type Database = {
           p_before_id?: string
         }
         Returns: {
-          id: string | null
-          title: string | null
-          prompt_text: string | null
-          niche_preset: string | null
-          target_minutes: number | null
-          transcript_mode: string | null
+          id: string
+          title: string
+          prompt_text: string
+          niche_preset: "motivation" | "explainer" | "facts" | "history" | "finance" | "science"
+          target_minutes: number
+          transcript_mode: "auto" | "manual" | null
           settings: Json | null
-          created_at: string | null
-          updated_at: string | null
+          created_at: string
+          updated_at: string
           latest_job_id: string | null
           latest_job_status: Database["public"]["Enums"]["job_status"] | null
           latest_job_progress: number | null

@@ -9,25 +9,28 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 import vidgen_db
-from vidgen_db.models import NichePreset
+from vidgen_db.models import (
+    CreditLedgerEntryStripePaymentId,
+    DraftPromptPromptText,
+    DraftPromptSessionToken,
+    NichePreset,
+    ProjectPromptText,
+    ProjectTargetMinutes,
+    ProjectTitle,
+)
 
 T = TypeVar("T")
 
-# The bounds of the columns these fields go to (tests/ checks they match the SDK's models).
-SessionToken = Annotated[str, Field(min_length=16, max_length=256)]
-DraftText = Annotated[str, Field(min_length=1, max_length=20000)]
-Title = Annotated[str, Field(max_length=200)]
-PromptText = Annotated[str, Field(max_length=20000)]
-TargetMinutes = Annotated[int, Field(ge=1, le=10)]
 
-
+# Each field is typed with the SDK's type of the column it goes to: its bounds are the
+# column's own, and follow the schema when the SDK is upgraded.
 class NewDraft(BaseModel):
-    session_token: SessionToken
-    prompt_text: DraftText
+    session_token: DraftPromptSessionToken
+    prompt_text: DraftPromptPromptText
 
 
 class DraftClaim(BaseModel):
-    session_token: SessionToken
+    session_token: DraftPromptSessionToken
 
 
 class ClaimedDraft(BaseModel):
@@ -36,10 +39,10 @@ class ClaimedDraft(BaseModel):
 
 
 class NewProject(BaseModel):
-    title: Title
-    prompt_text: PromptText
+    title: ProjectTitle
+    prompt_text: ProjectPromptText
     niche_preset: NichePreset
-    target_minutes: TargetMinutes = 1
+    target_minutes: ProjectTargetMinutes = 1
 
 
 class Balance(BaseModel):
@@ -49,7 +52,8 @@ class Balance(BaseModel):
 class PaymentEvent(BaseModel):
     """The payment provider's event, once its signature is checked."""
 
-    payment_id: str = Field(min_length=1, max_length=255)
+    #: credit_ledger.stripe_payment_id, never empty (record_purchase refuses '').
+    payment_id: Annotated[CreditLedgerEntryStripePaymentId, Field(min_length=1)]
     user_id: UUID
     credits: int = Field(gt=0)
 

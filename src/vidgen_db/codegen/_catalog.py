@@ -96,6 +96,8 @@ class Function:
     #: Columns of RETURNS TABLE (...) / OUT parameters, else empty.
     outputs: tuple[Parameter, ...]
     unnamed_arguments: bool
+    #: COMMENT ON FUNCTION: its ``@`` lines annotate the result columns (``_results.py``).
+    comment: str | None = None
 
 
 @dataclass
@@ -205,7 +207,8 @@ SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[]
 
 _FUNCTIONS_SQL = """
 SELECT p.proname, p.oid::regprocedure::text, p.prorettype, p.proretset, p.pronargdefaults,
-       p.proargtypes::oid[], p.proallargtypes, p.proargmodes::text[], p.proargnames
+       p.proargtypes::oid[], p.proallargtypes, p.proargmodes::text[], p.proargnames,
+       obj_description(p.oid, 'pg_proc')
   FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = %s AND p.prokind = 'f'
@@ -258,7 +261,7 @@ def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
 
 
 def _function(types: _Types, row: tuple[Any, ...]) -> Function:
-    name, signature, rettype, retset, ndefaults, argtypes, allargtypes, modes, names = row
+    name, signature, rettype, retset, ndefaults, argtypes, allargtypes, modes, names = row[:9]
     all_types = [int(t) for t in (allargtypes or argtypes or [])]
     all_modes = list(modes or ["i"] * len(all_types))
     all_names = list(names or [""] * len(all_types))
@@ -283,4 +286,5 @@ def _function(types: _Types, row: tuple[Any, ...]) -> Function:
         returns_set=bool(retset),
         outputs=tuple(outputs),
         unnamed_arguments=any(not p.name for p in arguments),
+        comment=None if row[9] is None else str(row[9]),
     )

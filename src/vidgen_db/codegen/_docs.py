@@ -25,6 +25,7 @@ from ._docs_words import (
     trigger_words,
 )
 from ._plan import TablePlan, make_plan
+from ._results import comment_prose, parse_annotations
 
 __all__ = ["HEADER", "describe_docs_drift", "render_docs"]
 
@@ -232,6 +233,21 @@ def _short_result(result: str) -> str:
     return "TABLE(…)" if result.startswith("TABLE(") else result
 
 
+def _result_words(function: FunctionInfo) -> str:
+    """What the annotations of the function's comment say of its result columns."""
+    annotations = parse_annotations(f"{function.name}({function.arguments})", function.comment)
+    parts = []
+    by_table: dict[str, list[str]] = {}
+    for column, table in annotations.sources:
+        by_table.setdefault(table, []).append(column)
+    for table, columns in by_table.items():
+        listed = ", ".join(code(c) for c in columns)
+        parts.append(f"{listed} are the columns of {code(table)} (same type, checks, nullability)")
+    if annotations.not_null:
+        parts.append(f"never null: {', '.join(code(c) for c in annotations.not_null)}")
+    return f"Result columns: {'; '.join(parts)}." if parts else ""
+
+
 def _functions(details: Details) -> list[str]:
     public = [f for f in details.functions if f.schema == SCHEMA]
     other = [f for f in details.functions if f.schema != SCHEMA]
@@ -252,8 +268,12 @@ def _functions(details: Details) -> list[str]:
     for function in public:
         out += [f"### {function.name}", "", _signature(function), ""]
         out.append(f"May call it: {_callers(function)} ({_how(function, details)}).")
-        if function.comment:
-            out += ["", one_line(function.comment)]
+        prose = comment_prose(function.comment)
+        if prose:
+            out += ["", one_line(prose)]
+        columns = _result_words(function)
+        if columns:
+            out += ["", columns]
         out.append("")
     if other:
         out += [

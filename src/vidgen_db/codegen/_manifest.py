@@ -2,8 +2,9 @@
 
 The manifest records what the models were generated from: every table's columns with
 their type, nullability, default, identity and translated CHECK rules, the enums and the
-functions. Comparing the committed manifest with a fresh one names what drifted
-("projects.color: column is in the schema but not in the models").
+functions (with the types their comments give their result columns). Comparing the
+committed manifest with a fresh one names what drifted ("projects.color: column is in the
+schema but not in the models").
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Any
 from ._catalog import Catalog, Function
 from ._plan import Plan
 from ._pyfmt import HEADER
+from ._results import result_columns
 
 __all__ = ["build_manifest", "diff_manifests", "dump_manifest"]
 
 
-def _function(function: Function) -> dict[str, Any]:
-    return {
+def _function(function: Function, plan: Plan) -> dict[str, Any]:
+    entry: dict[str, Any] = {
         "signature": function.signature,
         "arguments": {
             p.name: {"type": p.type.display, "default": p.has_default} for p in function.arguments
@@ -28,6 +30,13 @@ def _function(function: Function) -> dict[str, Any]:
         "returns_set": function.returns_set,
         "outputs": {p.name: p.type.display for p in function.outputs},
     }
+    columns = result_columns(function, plan)
+    if columns:
+        # The row model's fields, as its comment's annotations type them.
+        entry["result_columns"] = {
+            c.parameter.name: c.python()[0] + (" | None" if c.nullable else "") for c in columns
+        }
+    return entry
 
 
 def build_manifest(catalog: Catalog, plan: Plan) -> dict[str, Any]:
@@ -48,6 +57,8 @@ def build_manifest(catalog: Catalog, plan: Plan) -> dict[str, Any]:
                 "never_changes": field.never_changes,
                 "check": field.rule.as_dict() if field.rule else {},
             }
+            if field.alias_name:
+                columns[column.name]["alias"] = field.alias_name
             if column.hidden_from:
                 columns[column.name]["hidden_from"] = list(column.hidden_from)
         tables[table_plan.table.name] = {
@@ -62,7 +73,7 @@ def build_manifest(catalog: Catalog, plan: Plan) -> dict[str, Any]:
         "_generated": HEADER,
         "tables": tables,
         "enums": {e.name: list(e.values) for e in catalog.enums},
-        "functions": {f.signature: _function(f) for f in catalog.functions},
+        "functions": {f.signature: _function(f, plan) for f in catalog.functions},
     }
 
 

@@ -1,5 +1,10 @@
 """Decide, from the catalog, every class, field and enum the generated code will contain.
 
+A column with constraints a plain type cannot carry (bounds, lengths, a JSON size) gets a
+public ``Annotated`` alias named by its row class and the column (``projects.title`` ->
+``ProjectTitle``), so request schemas reuse the bounds; a name another generated name
+already has gets a number (``ProjectTitle2``).
+
 The never-changes rule (columns absent from Update models): primary-key columns,
 identity and generated columns, ``created_at``, and owner columns, i.e. NOT NULL columns
 whose foreign key references ``auth.users`` (a nullable one, like a draft's ``user_id``,
@@ -156,6 +161,29 @@ def _json_model(shape: JsonShape, column: Column) -> JsonModelPlan:
     return JsonModelPlan(shape.class_name, shape.doc, fields)
 
 
+def _other_names(catalog: Catalog) -> set[str]:
+    """The rest of the package's names an alias must not take: the Insert and Update
+    classes, the JSON sub-models, the RPC classes and the base's exports."""
+    names = {"RPC_FUNCTIONS", "RowModel", "InsertModel", "UpdateModel", "WriteModel"}
+    names |= {"JsonObject", "RpcFunction", "RpcParams", "DB_DEFAULT", "UNCHANGED"}
+    for table in catalog.tables:
+        names |= {class_name(table.name) + suffix for suffix in ("Insert", "Update")}
+    names |= {shape.class_name for shape in JSON_SHAPES.values()}
+    for function in catalog.functions:
+        names |= {pascal(function.name) + suffix for suffix in ("Params", "Result", "Row")}
+    return names
+
+
+def _alias_name(cls: str, column: str, taken: set[str]) -> str:
+    """The public alias of a constrained column: row class + column, unique."""
+    stem = name = cls + pascal(column)
+    counter = 2
+    while name in taken:
+        name, counter = f"{stem}{counter}", counter + 1
+    taken.add(name)
+    return name
+
+
 def make_plan(catalog: Catalog) -> Plan:
     """Every generated class and enum, and the warnings to print."""
     warnings: list[str] = []
@@ -178,6 +206,7 @@ def make_plan(catalog: Catalog) -> Plan:
     ]
     taken |= {e.class_name for e in pg_enums}
     check_enums, enum_of = _check_enums(catalog, rules, taken)
+    taken |= _other_names(catalog)
     tables: list[TablePlan] = []
     for table in catalog.tables:
         cls = class_name(table.name)
@@ -204,7 +233,7 @@ def make_plan(catalog: Catalog) -> Plan:
                     )
                 )
             attr = field_name(column.name)
-            alias = f"_{pascal(column.name)}" if pytype.metadata else None
+            alias = _alias_name(cls, column.name, taken) if pytype.metadata else None
             nullable = not (
                 column.not_null or column.type.not_null or (rule is not None and rule.not_null)
             )

@@ -8,6 +8,7 @@ from ._catalog import Function, Parameter
 from ._naming import class_name, field_name, module_name, pascal
 from ._plan import Plan
 from ._pyfmt import assignment, comment, docstring, import_block, module_docstring
+from ._results import result_columns
 from ._types import Imports, PyType, python_type
 
 __all__ = ["RpcPlan", "plan_rpc", "render_rpc"]
@@ -47,20 +48,23 @@ def _argument(parameter: Parameter, pytype: PyType, *, optional: bool, default: 
 
 
 def _result(
-    function: Function, composites: dict[str, str], imports: Imports
+    function: Function, plan: Plan, composites: dict[str, str], imports: Imports
 ) -> tuple[str, list[str]]:
     """The result annotation, and the lines of a row class when the function needs one."""
     base = pascal(function.name)
-    outputs = [p for p in function.outputs if p.name]
     returns = function.returns
     lines: list[str] = []
-    if function.outputs and returns.name == "record":
+    columns = result_columns(function, plan)
+    if columns:
         body = []
-        for parameter in outputs:
-            pytype = python_type(parameter.type)
-            imports.update(pytype.imports)
-            body.append(_argument(parameter, pytype, optional=True, default="None"))
-            if field_name(parameter.name) != parameter.name:
+        for column in columns:
+            expression, needs = column.python()
+            imports.update(needs)
+            optional = column.nullable
+            pytype = PyType(expression)
+            default = "None" if optional else ""
+            body.append(_argument(column.parameter, pytype, optional=optional, default=default))
+            if field_name(column.parameter.name) != column.parameter.name:
                 imports.add(("pydantic", "Field"))
         doc = f"A row returned by public.{function.signature}."
         lines = ["", "", f"class {base}Row(RowModel):", *docstring(doc, "    "), "", *body]
@@ -105,7 +109,7 @@ def render_rpc(plan: Plan, rpc: RpcPlan) -> str:
         blocks += ["", "", f"class {base}Params(RpcParams):", *docstring(doc, "    ")]
         if body:
             blocks += ["", *body]
-        result, row_lines = _result(function, composite_names, imports)
+        result, row_lines = _result(function, plan, composite_names, imports)
         blocks += row_lines
         blocks += ["", "", *assignment(f"{base}Result: TypeAlias", result)]
         names += [f"{base}Params", f"{base}Result"] + ([f"{base}Row"] if row_lines else [])

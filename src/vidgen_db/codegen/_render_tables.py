@@ -76,6 +76,7 @@ def render_table(plan: TablePlan) -> str:
     if plan.json_models:
         imports.add(("._base", "JsonObject"))
     names = [m.class_name for m in plan.json_models] + [cls]
+    names += [f.alias_name for f in plan.fields if f.alias_name]
     if is_table:
         names += [f"{cls}Insert", f"{cls}Update"]
     what = "table" if is_table else "view"

@@ -11,7 +11,9 @@ The file has the shape of ``supabase gen types typescript`` (``Json``, ``Databas
 * ``Insert``/``Update`` follow the models' rules: columns that never change (keys, owners,
   ``created_at``) are ``?: never`` in ``Update``;
 * ``Functions`` lists only what ``anon`` or ``authenticated`` may execute (the frontend's
-  roles), scalar results are ``| null`` (a SQL function may return NULL);
+  roles), scalar results are ``| null`` (a SQL function may return NULL), and the columns
+  of ``RETURNS TABLE`` are typed as the annotations of the function's comment say
+  (``_results.py``), else ``| null``;
 * ``Constants.public.Checks`` holds the CHECK lists, for forms and menus.
 """
 
@@ -21,7 +23,8 @@ from typing import NamedTuple
 
 from ._catalog import SCHEMA, Catalog, Function, TypeRef
 from ._details import Details
-from ._plan import FieldPlan, TablePlan, _json_default, make_plan
+from ._plan import FieldPlan, Plan, TablePlan, _json_default, make_plan
+from ._results import result_columns
 from ._shapes import JSON_SHAPES
 from ._ts_helpers import HELPERS, JSON_TYPE
 from ._ts_types import TsType, literal, ts_type
@@ -163,7 +166,9 @@ def _table(w: _Writer, table: TablePlan, details: Details, names: _Names) -> lis
     return problems
 
 
-def _functions(w: _Writer, catalog: Catalog, details: Details, names: _Names) -> list[str]:
+def _functions(
+    w: _Writer, catalog: Catalog, plan: Plan, details: Details, names: _Names
+) -> list[str]:
     problems: list[str] = []
     callable_: dict[str, list[Function]] = {}
     for function in catalog.functions:
@@ -182,21 +187,21 @@ def _functions(w: _Writer, catalog: Catalog, details: Details, names: _Names) ->
         overloads = callable_[name]
         if len(overloads) == 1:
             w.open(f"{name}: {{")
-            _signature(w, overloads[0], names)
+            _signature(w, overloads[0], plan, names)
             w.close()
             continue
         w.line(f"{name}:")
         w.depth += 1
         for function in overloads:
             w.open("| {")
-            _signature(w, function, names)
+            _signature(w, function, plan, names)
             w.close()
         w.depth -= 1
     w.close()
     return problems
 
 
-def _signature(w: _Writer, function: Function, names: _Names) -> None:
+def _signature(w: _Writer, function: Function, plan: Plan, names: _Names) -> None:
     if not function.arguments:
         w.line("Args: never")
     else:
@@ -205,12 +210,17 @@ def _signature(w: _Writer, function: Function, names: _Names) -> None:
             ts = names.ts(parameter.type)
             _field(w, parameter.name, ts, optional=parameter.has_default, nullable=False)
         w.close()
-    outputs = [p for p in function.outputs if p.name]
+    columns = result_columns(function, plan)
     suffix = "[]" if function.returns_set else ""
-    if outputs and function.returns.name == "record":
+    if columns:
         w.open("Returns: {")
-        for parameter in outputs:
-            _field(w, parameter.name, names.ts(parameter.type), optional=False, nullable=True)
+        for column in columns:
+            name = column.parameter.name
+            if column.table is not None and column.field is not None:
+                ts = _column_type(column.table, column.field, names)
+            else:
+                ts = names.ts(column.parameter.type)
+            _field(w, name, ts, optional=False, nullable=column.nullable)
         w.close("}" + suffix)
         return
     result = names.ts(function.returns).text
@@ -249,7 +259,7 @@ def render_typescript(catalog: Catalog, details: Details) -> tuple[str, list[str
         for table in sorted(tables, key=lambda t: t.table.name):
             problems += _table(w, table, details, names)
         w.close()
-    problems += _functions(w, catalog, details, names)
+    problems += _functions(w, catalog, plan, details, names)
     w.block("Enums", [f"{e.name}: {_union(e.values)}" for e in catalog.enums])
     composites = sorted(details.composites, key=lambda c: c.name)
     if not composites:

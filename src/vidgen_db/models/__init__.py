@@ -18,10 +18,39 @@ from ._base import (
     UpdateModel,
     WriteModel,
 )
-from .assets import Asset, AssetInsert, AssetUpdate
-from .credit_balances import CreditBalance, CreditBalanceInsert, CreditBalanceUpdate
-from .credit_ledger import CreditLedgerEntry, CreditLedgerEntryInsert, CreditLedgerEntryUpdate
-from .draft_prompts import DraftPrompt, DraftPromptInsert, DraftPromptUpdate
+from .assets import (
+    Asset,
+    AssetInsert,
+    AssetMetadataJson,
+    AssetMimeType,
+    AssetSizeBytes,
+    AssetStoragePath,
+    AssetUpdate,
+    AssetUrl,
+)
+from .credit_balances import (
+    CreditBalance,
+    CreditBalanceBalance,
+    CreditBalanceInsert,
+    CreditBalanceUpdate,
+)
+from .credit_ledger import (
+    CreditLedgerEntry,
+    CreditLedgerEntryAmount,
+    CreditLedgerEntryInsert,
+    CreditLedgerEntryNote,
+    CreditLedgerEntryStripePaymentId,
+    CreditLedgerEntryUpdate,
+)
+from .draft_prompts import (
+    DraftPrompt,
+    DraftPromptInsert,
+    DraftPromptOptions,
+    DraftPromptPromptText,
+    DraftPromptSessionToken,
+    DraftPromptTemplateId,
+    DraftPromptUpdate,
+)
 from .enums import (
     AssetType,
     CreditState,
@@ -32,11 +61,55 @@ from .enums import (
     StepStatus,
     TranscriptMode,
 )
-from .job_logs import JobLog, JobLogInsert, JobLogUpdate
-from .job_steps import JobStep, JobStepInsert, JobStepUpdate
-from .jobs import Job, JobInsert, JobUpdate
-from .profiles import NotificationPrefs, Profile, ProfileInsert, ProfileUpdate
-from .projects import Project, ProjectInsert, ProjectUpdate
+from .job_logs import JobLog, JobLogData, JobLogInsert, JobLogMessage, JobLogStepName, JobLogUpdate
+from .job_steps import (
+    JobStep,
+    JobStepArtifactsJson,
+    JobStepErrorMessage,
+    JobStepInsert,
+    JobStepLogsUrl,
+    JobStepProgressPct,
+    JobStepStatusMessage,
+    JobStepStepName,
+    JobStepUpdate,
+)
+from .jobs import (
+    Job,
+    JobAttempt,
+    JobCostCreditsFinal,
+    JobCostCreditsReserved,
+    JobErrorCode,
+    JobErrorMessage,
+    JobFailedStep,
+    JobInsert,
+    JobLeaseSeconds,
+    JobManifestJson,
+    JobMaxAttempts,
+    JobOutputUrl,
+    JobProgress,
+    JobStatusMessage,
+    JobUpdate,
+)
+from .profiles import (
+    NotificationPrefs,
+    Profile,
+    ProfileAvatarUrl,
+    ProfileDisplayName,
+    ProfileInsert,
+    ProfileNotificationPrefs,
+    ProfileStripeCustomerId,
+    ProfileUpdate,
+)
+from .projects import (
+    Project,
+    ProjectInsert,
+    ProjectPromptText,
+    ProjectSettings,
+    ProjectTargetMinutes,
+    ProjectTitle,
+    ProjectTranscriptText,
+    ProjectUpdate,
+)
 from .rpc import (
     RPC_FUNCTIONS,
     AddJobAssetParams,
@@ -103,7 +176,7 @@ from .rpc import (
     UpdateJobStepParams,
     UpdateJobStepResult,
 )
-from .workers import Worker, WorkerInsert, WorkerUpdate
+from .workers import Worker, WorkerInsert, WorkerName, WorkerUpdate
 
 __all__ = [
     "DB_DEFAULT",
@@ -117,8 +190,13 @@ __all__ = [
     "AppendJobLogResult",
     "Asset",
     "AssetInsert",
+    "AssetMetadataJson",
+    "AssetMimeType",
+    "AssetSizeBytes",
+    "AssetStoragePath",
     "AssetType",
     "AssetUpdate",
+    "AssetUrl",
     "CancelJobParams",
     "CancelJobResult",
     "ClaimDraftPromptParams",
@@ -130,16 +208,24 @@ __all__ = [
     "CreateAndQueueJobParams",
     "CreateAndQueueJobResult",
     "CreditBalance",
+    "CreditBalanceBalance",
     "CreditBalanceInsert",
     "CreditBalanceUpdate",
     "CreditLedgerEntry",
+    "CreditLedgerEntryAmount",
     "CreditLedgerEntryInsert",
+    "CreditLedgerEntryNote",
+    "CreditLedgerEntryStripePaymentId",
     "CreditLedgerEntryUpdate",
     "CreditState",
     "DeleteExpiredDraftsParams",
     "DeleteExpiredDraftsResult",
     "DraftPrompt",
     "DraftPromptInsert",
+    "DraftPromptOptions",
+    "DraftPromptPromptText",
+    "DraftPromptSessionToken",
+    "DraftPromptTemplateId",
     "DraftPromptUpdate",
     "ExpireCreditsParams",
     "ExpireCreditsResult",
@@ -158,16 +244,37 @@ __all__ = [
     "HeartbeatJobResult",
     "InsertModel",
     "Job",
+    "JobAttempt",
+    "JobCostCreditsFinal",
+    "JobCostCreditsReserved",
+    "JobErrorCode",
+    "JobErrorMessage",
+    "JobFailedStep",
     "JobInsert",
+    "JobLeaseSeconds",
     "JobLog",
+    "JobLogData",
     "JobLogInsert",
+    "JobLogMessage",
+    "JobLogStepName",
     "JobLogUpdate",
+    "JobManifestJson",
+    "JobMaxAttempts",
+    "JobOutputUrl",
+    "JobProgress",
     "JobQueueStatsParams",
     "JobQueueStatsResult",
     "JobQueueStatsRow",
     "JobStatus",
+    "JobStatusMessage",
     "JobStep",
+    "JobStepArtifactsJson",
+    "JobStepErrorMessage",
     "JobStepInsert",
+    "JobStepLogsUrl",
+    "JobStepProgressPct",
+    "JobStepStatusMessage",
+    "JobStepStepName",
     "JobStepUpdate",
     "JobUpdate",
     "JsonObject",
@@ -178,10 +285,19 @@ __all__ = [
     "NichePreset",
     "NotificationPrefs",
     "Profile",
+    "ProfileAvatarUrl",
+    "ProfileDisplayName",
     "ProfileInsert",
+    "ProfileNotificationPrefs",
+    "ProfileStripeCustomerId",
     "ProfileUpdate",
     "Project",
     "ProjectInsert",
+    "ProjectPromptText",
+    "ProjectSettings",
+    "ProjectTargetMinutes",
+    "ProjectTitle",
+    "ProjectTranscriptText",
     "ProjectUpdate",
     "PruneJobLogsParams",
     "PruneJobLogsResult",
@@ -216,6 +332,7 @@ __all__ = [
     "UpdateModel",
     "Worker",
     "WorkerInsert",
+    "WorkerName",
     "WorkerUpdate",
     "WriteModel",
 ]

@@ -14,19 +14,24 @@ from .enums import AssetType
 __all__ = [
     "Asset",
     "AssetInsert",
+    "AssetMetadataJson",
+    "AssetMimeType",
+    "AssetSizeBytes",
+    "AssetStoragePath",
     "AssetUpdate",
+    "AssetUrl",
 ]
 
 # assets.url: assets_url_length_check
-_Url = Annotated[str, Field(max_length=2048)]
+AssetUrl = Annotated[str, Field(max_length=2048)]
 # assets.storage_path: assets_storage_path_length_check
-_StoragePath = Annotated[str, Field(max_length=1024)]
+AssetStoragePath = Annotated[str, Field(max_length=1024)]
 # assets.size_bytes: assets_size_bytes_check
-_SizeBytes = Annotated[int, Field(ge=0, le=9223372036854775807)]
+AssetSizeBytes = Annotated[int, Field(ge=0, le=9223372036854775807)]
 # assets.mime_type: assets_mime_type_length_check
-_MimeType = Annotated[str, Field(max_length=255)]
+AssetMimeType = Annotated[str, Field(max_length=255)]
 # assets.metadata_json: assets_metadata_json_size_check
-_MetadataJson = Annotated[JsonValue, json_max_bytes(16384)]
+AssetMetadataJson = Annotated[JsonValue, json_max_bytes(16384)]
 
 
 class Asset(RowModel):
@@ -35,11 +40,11 @@ class Asset(RowModel):
     id: UUID
     job_id: UUID
     type: AssetType
-    url: _Url
-    storage_path: _StoragePath
-    size_bytes: _SizeBytes | None = None
-    mime_type: _MimeType | None = None
-    metadata_json: _MetadataJson | None = None
+    url: AssetUrl
+    storage_path: AssetStoragePath
+    size_bytes: AssetSizeBytes | None = None
+    mime_type: AssetMimeType | None = None
+    metadata_json: AssetMetadataJson | None = None
     created_at: AwareDatetime
 
 
@@ -49,11 +54,11 @@ class AssetInsert(InsertModel):
     id: UUID = DB_DEFAULT
     job_id: UUID
     type: AssetType
-    url: _Url
-    storage_path: _StoragePath
-    size_bytes: _SizeBytes | None = None
-    mime_type: _MimeType | None = None
-    metadata_json: _MetadataJson | None = DB_DEFAULT
+    url: AssetUrl
+    storage_path: AssetStoragePath
+    size_bytes: AssetSizeBytes | None = None
+    mime_type: AssetMimeType | None = None
+    metadata_json: AssetMetadataJson | None = DB_DEFAULT
     created_at: AwareDatetime = DB_DEFAULT
 
 
@@ -62,8 +67,8 @@ class AssetUpdate(UpdateModel):
 
     job_id: UUID = UNCHANGED
     type: AssetType = UNCHANGED
-    url: _Url = UNCHANGED
-    storage_path: _StoragePath = UNCHANGED
-    size_bytes: _SizeBytes | None = UNCHANGED
-    mime_type: _MimeType | None = UNCHANGED
-    metadata_json: _MetadataJson | None = UNCHANGED
+    url: AssetUrl = UNCHANGED
+    storage_path: AssetStoragePath = UNCHANGED
+    size_bytes: AssetSizeBytes | None = UNCHANGED
+    mime_type: AssetMimeType | None = UNCHANGED
+    metadata_json: AssetMetadataJson | None = UNCHANGED

@@ -12,19 +12,20 @@ from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel
 
 __all__ = [
     "CreditBalance",
+    "CreditBalanceBalance",
     "CreditBalanceInsert",
     "CreditBalanceUpdate",
 ]
 
 # credit_balances.balance: credit_balances_balance_check
-_Balance = Annotated[int, Field(ge=0, le=2147483647)]
+CreditBalanceBalance = Annotated[int, Field(ge=0, le=2147483647)]
 
 
 class CreditBalance(RowModel):
     """A row of public.credit_balances, as selected."""
 
     user_id: UUID
-    balance: _Balance
+    balance: CreditBalanceBalance
     updated_at: AwareDatetime
 
 
@@ -32,12 +33,12 @@ class CreditBalanceInsert(InsertModel):
     """The columns of an INSERT into public.credit_balances; unset fields take their default."""
 
     user_id: UUID
-    balance: _Balance = DB_DEFAULT
+    balance: CreditBalanceBalance = DB_DEFAULT
     updated_at: AwareDatetime = DB_DEFAULT
 
 
 class CreditBalanceUpdate(UpdateModel):
     """The columns of an UPDATE of public.credit_balances; unset fields keep their value."""
 
-    balance: _Balance = UNCHANGED
+    balance: CreditBalanceBalance = UNCHANGED
     updated_at: AwareDatetime = UNCHANGED

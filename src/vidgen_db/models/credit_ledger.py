@@ -13,16 +13,19 @@ from .enums import LedgerEntryType
 
 __all__ = [
     "CreditLedgerEntry",
+    "CreditLedgerEntryAmount",
     "CreditLedgerEntryInsert",
+    "CreditLedgerEntryNote",
+    "CreditLedgerEntryStripePaymentId",
     "CreditLedgerEntryUpdate",
 ]
 
 # credit_ledger.amount: credit_ledger_amount_check
-_Amount = Annotated[Int4, not_in(0)]
+CreditLedgerEntryAmount = Annotated[Int4, not_in(0)]
 # credit_ledger.note: credit_ledger_note_length_check
-_Note = Annotated[str, Field(max_length=500)]
+CreditLedgerEntryNote = Annotated[str, Field(max_length=500)]
 # credit_ledger.stripe_payment_id: credit_ledger_stripe_payment_id_length_check
-_StripePaymentId = Annotated[str, Field(max_length=255)]
+CreditLedgerEntryStripePaymentId = Annotated[str, Field(max_length=255)]
 
 
 class CreditLedgerEntry(RowModel):
@@ -31,11 +34,11 @@ class CreditLedgerEntry(RowModel):
     id: UUID
     user_id: UUID
     type: LedgerEntryType
-    amount: _Amount
+    amount: CreditLedgerEntryAmount
     balance_after: Int4 | None = None
-    note: _Note | None = None
+    note: CreditLedgerEntryNote | None = None
     job_id: UUID | None = None
-    stripe_payment_id: _StripePaymentId | None = None
+    stripe_payment_id: CreditLedgerEntryStripePaymentId | None = None
     created_at: AwareDatetime
 
 
@@ -45,11 +48,11 @@ class CreditLedgerEntryInsert(InsertModel):
     id: UUID = DB_DEFAULT
     user_id: UUID
     type: LedgerEntryType
-    amount: _Amount
+    amount: CreditLedgerEntryAmount
     balance_after: Int4 | None = None
-    note: _Note | None = None
+    note: CreditLedgerEntryNote | None = None
     job_id: UUID | None = None
-    stripe_payment_id: _StripePaymentId | None = None
+    stripe_payment_id: CreditLedgerEntryStripePaymentId | None = None
     created_at: AwareDatetime = DB_DEFAULT
 
 
@@ -57,8 +60,8 @@ class CreditLedgerEntryUpdate(UpdateModel):
     """The columns of an UPDATE of public.credit_ledger; unset fields keep their value."""
 
     type: LedgerEntryType = UNCHANGED
-    amount: _Amount = UNCHANGED
+    amount: CreditLedgerEntryAmount = UNCHANGED
     balance_after: Int4 | None = UNCHANGED
-    note: _Note | None = UNCHANGED
+    note: CreditLedgerEntryNote | None = UNCHANGED
     job_id: UUID | None = UNCHANGED
-    stripe_payment_id: _StripePaymentId | None = UNCHANGED
+    stripe_payment_id: CreditLedgerEntryStripePaymentId | None = UNCHANGED

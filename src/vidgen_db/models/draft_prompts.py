@@ -13,28 +13,32 @@ from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel, js
 __all__ = [
     "DraftPrompt",
     "DraftPromptInsert",
+    "DraftPromptOptions",
+    "DraftPromptPromptText",
+    "DraftPromptSessionToken",
+    "DraftPromptTemplateId",
     "DraftPromptUpdate",
 ]
 
 # draft_prompts.session_token: draft_prompts_session_token_check
-_SessionToken = Annotated[str, Field(min_length=16, max_length=256)]
+DraftPromptSessionToken = Annotated[str, Field(min_length=16, max_length=256)]
 # draft_prompts.prompt_text: draft_prompts_prompt_text_check
-_PromptText = Annotated[str, Field(min_length=1, max_length=20000)]
+DraftPromptPromptText = Annotated[str, Field(min_length=1, max_length=20000)]
 # draft_prompts.template_id: draft_prompts_template_id_length_check
-_TemplateId = Annotated[str, Field(max_length=100)]
+DraftPromptTemplateId = Annotated[str, Field(max_length=100)]
 # draft_prompts.options: draft_prompts_options_size_check
-_Options = Annotated[JsonValue, json_max_bytes(16384)]
+DraftPromptOptions = Annotated[JsonValue, json_max_bytes(16384)]
 
 
 class DraftPrompt(RowModel):
     """A row of public.draft_prompts, as selected."""
 
     id: UUID
-    session_token: _SessionToken
+    session_token: DraftPromptSessionToken
     user_id: UUID | None = None
-    prompt_text: _PromptText
-    template_id: _TemplateId | None = None
-    options: _Options | None = None
+    prompt_text: DraftPromptPromptText
+    template_id: DraftPromptTemplateId | None = None
+    options: DraftPromptOptions | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
     expires_at: AwareDatetime | None = None
@@ -44,11 +48,11 @@ class DraftPromptInsert(InsertModel):
     """The columns of an INSERT into public.draft_prompts; unset fields take their default."""
 
     id: UUID = DB_DEFAULT
-    session_token: _SessionToken
+    session_token: DraftPromptSessionToken
     user_id: UUID | None = None
-    prompt_text: _PromptText
-    template_id: _TemplateId | None = None
-    options: _Options | None = DB_DEFAULT
+    prompt_text: DraftPromptPromptText
+    template_id: DraftPromptTemplateId | None = None
+    options: DraftPromptOptions | None = DB_DEFAULT
     created_at: AwareDatetime = DB_DEFAULT
     updated_at: AwareDatetime = DB_DEFAULT
     expires_at: AwareDatetime | None = DB_DEFAULT
@@ -57,10 +61,10 @@ class DraftPromptInsert(InsertModel):
 class DraftPromptUpdate(UpdateModel):
     """The columns of an UPDATE of public.draft_prompts; unset fields keep their value."""
 
-    session_token: _SessionToken = UNCHANGED
+    session_token: DraftPromptSessionToken = UNCHANGED
     user_id: UUID | None = UNCHANGED
-    prompt_text: _PromptText = UNCHANGED
-    template_id: _TemplateId | None = UNCHANGED
-    options: _Options | None = UNCHANGED
+    prompt_text: DraftPromptPromptText = UNCHANGED
+    template_id: DraftPromptTemplateId | None = UNCHANGED
+    options: DraftPromptOptions | None = UNCHANGED
     updated_at: AwareDatetime = UNCHANGED
     expires_at: AwareDatetime | None = UNCHANGED

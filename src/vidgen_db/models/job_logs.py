@@ -22,16 +22,19 @@ from .enums import LogLevel
 
 __all__ = [
     "JobLog",
+    "JobLogData",
     "JobLogInsert",
+    "JobLogMessage",
+    "JobLogStepName",
     "JobLogUpdate",
 ]
 
 # job_logs.step_name: job_logs_step_name_length_check
-_StepName = Annotated[str, Field(max_length=64)]
+JobLogStepName = Annotated[str, Field(max_length=64)]
 # job_logs.message: job_logs_message_length_check
-_Message = Annotated[str, Field(max_length=4000)]
+JobLogMessage = Annotated[str, Field(max_length=4000)]
 # job_logs.data: job_logs_data_size_check
-_Data = Annotated[JsonValue, json_max_bytes(16384)]
+JobLogData = Annotated[JsonValue, json_max_bytes(16384)]
 
 
 class JobLog(RowModel):
@@ -40,10 +43,10 @@ class JobLog(RowModel):
     # Not readable by authenticated: absent from the rows they read.
     id: Int8 | None = None
     job_id: UUID
-    step_name: _StepName | None = None
+    step_name: JobLogStepName | None = None
     level: LogLevel
-    message: _Message
-    data: _Data | None = None
+    message: JobLogMessage
+    data: JobLogData | None = None
     created_at: AwareDatetime
     line_no: Int4
 
@@ -52,10 +55,10 @@ class JobLogInsert(InsertModel):
     """The columns of an INSERT into public.job_logs; unset fields take their default."""
 
     job_id: UUID
-    step_name: _StepName | None = None
+    step_name: JobLogStepName | None = None
     level: LogLevel = DB_DEFAULT
-    message: _Message
-    data: _Data | None = None
+    message: JobLogMessage
+    data: JobLogData | None = None
     created_at: AwareDatetime = DB_DEFAULT
     line_no: Int4 = DB_DEFAULT
 
@@ -64,8 +67,8 @@ class JobLogUpdate(UpdateModel):
     """The columns of an UPDATE of public.job_logs; unset fields keep their value."""
 
     job_id: UUID = UNCHANGED
-    step_name: _StepName | None = UNCHANGED
+    step_name: JobLogStepName | None = UNCHANGED
     level: LogLevel = UNCHANGED
-    message: _Message = UNCHANGED
-    data: _Data | None = UNCHANGED
+    message: JobLogMessage = UNCHANGED
+    data: JobLogData | None = UNCHANGED
     line_no: Int4 = UNCHANGED

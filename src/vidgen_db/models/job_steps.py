@@ -13,22 +13,28 @@ from .enums import StepStatus
 
 __all__ = [
     "JobStep",
+    "JobStepArtifactsJson",
+    "JobStepErrorMessage",
     "JobStepInsert",
+    "JobStepLogsUrl",
+    "JobStepProgressPct",
+    "JobStepStatusMessage",
+    "JobStepStepName",
     "JobStepUpdate",
 ]
 
 # job_steps.step_name: job_steps_step_name_length_check
-_StepName = Annotated[str, Field(max_length=64)]
+JobStepStepName = Annotated[str, Field(max_length=64)]
 # job_steps.progress_pct: job_steps_progress_pct_check
-_ProgressPct = Annotated[int, Field(ge=0, le=100)]
+JobStepProgressPct = Annotated[int, Field(ge=0, le=100)]
 # job_steps.status_message: job_steps_status_message_length_check
-_StatusMessage = Annotated[str, Field(max_length=1000)]
+JobStepStatusMessage = Annotated[str, Field(max_length=1000)]
 # job_steps.error_message: job_steps_error_message_length_check
-_ErrorMessage = Annotated[str, Field(max_length=4000)]
+JobStepErrorMessage = Annotated[str, Field(max_length=4000)]
 # job_steps.logs_url: job_steps_logs_url_length_check
-_LogsUrl = Annotated[str, Field(max_length=2048)]
+JobStepLogsUrl = Annotated[str, Field(max_length=2048)]
 # job_steps.artifacts_json: job_steps_artifacts_json_size_check
-_ArtifactsJson = Annotated[JsonValue, json_max_bytes(65536)]
+JobStepArtifactsJson = Annotated[JsonValue, json_max_bytes(65536)]
 
 
 class JobStep(RowModel):
@@ -36,14 +42,14 @@ class JobStep(RowModel):
 
     id: UUID
     job_id: UUID
-    step_name: _StepName
+    step_name: JobStepStepName
     step_order: Int4
     state: StepStatus
-    progress_pct: _ProgressPct | None = None
-    status_message: _StatusMessage | None = None
-    error_message: _ErrorMessage | None = None
-    logs_url: _LogsUrl | None = None
-    artifacts_json: _ArtifactsJson | None = None
+    progress_pct: JobStepProgressPct | None = None
+    status_message: JobStepStatusMessage | None = None
+    error_message: JobStepErrorMessage | None = None
+    logs_url: JobStepLogsUrl | None = None
+    artifacts_json: JobStepArtifactsJson | None = None
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
 
@@ -53,14 +59,14 @@ class JobStepInsert(InsertModel):
 
     id: UUID = DB_DEFAULT
     job_id: UUID
-    step_name: _StepName
+    step_name: JobStepStepName
     step_order: Int4
     state: StepStatus = DB_DEFAULT
-    progress_pct: _ProgressPct | None = DB_DEFAULT
-    status_message: _StatusMessage | None = None
-    error_message: _ErrorMessage | None = None
-    logs_url: _LogsUrl | None = None
-    artifacts_json: _ArtifactsJson | None = DB_DEFAULT
+    progress_pct: JobStepProgressPct | None = DB_DEFAULT
+    status_message: JobStepStatusMessage | None = None
+    error_message: JobStepErrorMessage | None = None
+    logs_url: JobStepLogsUrl | None = None
+    artifacts_json: JobStepArtifactsJson | None = DB_DEFAULT
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
 
@@ -69,13 +75,13 @@ class JobStepUpdate(UpdateModel):
     """The columns of an UPDATE of public.job_steps; unset fields keep their value."""
 
     job_id: UUID = UNCHANGED
-    step_name: _StepName = UNCHANGED
+    step_name: JobStepStepName = UNCHANGED
     step_order: Int4 = UNCHANGED
     state: StepStatus = UNCHANGED
-    progress_pct: _ProgressPct | None = UNCHANGED
-    status_message: _StatusMessage | None = UNCHANGED
-    error_message: _ErrorMessage | None = UNCHANGED
-    logs_url: _LogsUrl | None = UNCHANGED
-    artifacts_json: _ArtifactsJson | None = UNCHANGED
+    progress_pct: JobStepProgressPct | None = UNCHANGED
+    status_message: JobStepStatusMessage | None = UNCHANGED
+    error_message: JobStepErrorMessage | None = UNCHANGED
+    logs_url: JobStepLogsUrl | None = UNCHANGED
+    artifacts_json: JobStepArtifactsJson | None = UNCHANGED
     started_at: AwareDatetime | None = UNCHANGED
     finished_at: AwareDatetime | None = UNCHANGED

@@ -13,7 +13,19 @@ from .enums import CreditState, JobStatus
 
 __all__ = [
     "Job",
+    "JobAttempt",
+    "JobCostCreditsFinal",
+    "JobCostCreditsReserved",
+    "JobErrorCode",
+    "JobErrorMessage",
+    "JobFailedStep",
     "JobInsert",
+    "JobLeaseSeconds",
+    "JobManifestJson",
+    "JobMaxAttempts",
+    "JobOutputUrl",
+    "JobProgress",
+    "JobStatusMessage",
     "JobUpdate",
 ]
 
@@ -25,29 +37,29 @@ __all__ = [
 # jobs_lease_token_check: ((worker_id IS NULL) = (lease_token IS NULL)) (unsupported expression)
 
 # jobs.progress: jobs_progress_check
-_Progress = Annotated[int, Field(ge=0, le=100)]
+JobProgress = Annotated[int, Field(ge=0, le=100)]
 # jobs.status_message: jobs_status_message_length_check
-_StatusMessage = Annotated[str, Field(max_length=1000)]
+JobStatusMessage = Annotated[str, Field(max_length=1000)]
 # jobs.cost_credits_reserved: jobs_cost_credits_reserved_check
-_CostCreditsReserved = Annotated[int, Field(ge=0, le=2147483647)]
+JobCostCreditsReserved = Annotated[int, Field(ge=0, le=2147483647)]
 # jobs.cost_credits_final: jobs_cost_credits_final_check
-_CostCreditsFinal = Annotated[int, Field(ge=0, le=2147483647)]
+JobCostCreditsFinal = Annotated[int, Field(ge=0, le=2147483647)]
 # jobs.failed_step: jobs_failed_step_length_check
-_FailedStep = Annotated[str, Field(max_length=64)]
+JobFailedStep = Annotated[str, Field(max_length=64)]
 # jobs.error_code: jobs_error_code_length_check
-_ErrorCode = Annotated[str, Field(max_length=100)]
+JobErrorCode = Annotated[str, Field(max_length=100)]
 # jobs.error_message: jobs_error_message_length_check
-_ErrorMessage = Annotated[str, Field(max_length=4000)]
+JobErrorMessage = Annotated[str, Field(max_length=4000)]
 # jobs.output_url: jobs_output_url_length_check
-_OutputUrl = Annotated[str, Field(max_length=2048)]
+JobOutputUrl = Annotated[str, Field(max_length=2048)]
 # jobs.manifest_json: jobs_manifest_json_size_check
-_ManifestJson = Annotated[JsonValue, json_max_bytes(65536)]
+JobManifestJson = Annotated[JsonValue, json_max_bytes(65536)]
 # jobs.attempt: jobs_attempt_check
-_Attempt = Annotated[int, Field(ge=0, le=2147483647)]
+JobAttempt = Annotated[int, Field(ge=0, le=2147483647)]
 # jobs.max_attempts: jobs_max_attempts_check
-_MaxAttempts = Annotated[int, Field(ge=1, le=100)]
+JobMaxAttempts = Annotated[int, Field(ge=1, le=100)]
 # jobs.lease_seconds: jobs_lease_seconds_check
-_LeaseSeconds = Annotated[int, Field(ge=1, le=86400)]
+JobLeaseSeconds = Annotated[int, Field(ge=1, le=86400)]
 
 
 class Job(RowModel):
@@ -57,26 +69,26 @@ class Job(RowModel):
     project_id: UUID
     user_id: UUID
     status: JobStatus
-    progress: _Progress | None = None
-    status_message: _StatusMessage | None = None
-    cost_credits_reserved: _CostCreditsReserved | None = None
-    cost_credits_final: _CostCreditsFinal | None = None
-    failed_step: _FailedStep | None = None
-    error_code: _ErrorCode | None = None
-    error_message: _ErrorMessage | None = None
-    output_url: _OutputUrl | None = None
-    manifest_json: _ManifestJson | None = None
+    progress: JobProgress | None = None
+    status_message: JobStatusMessage | None = None
+    cost_credits_reserved: JobCostCreditsReserved | None = None
+    cost_credits_final: JobCostCreditsFinal | None = None
+    failed_step: JobFailedStep | None = None
+    error_code: JobErrorCode | None = None
+    error_message: JobErrorMessage | None = None
+    output_url: JobOutputUrl | None = None
+    manifest_json: JobManifestJson | None = None
     created_at: AwareDatetime
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
     credit_state: CreditState
     queued_at: AwareDatetime | None = None
-    attempt: _Attempt
-    max_attempts: _MaxAttempts
+    attempt: JobAttempt
+    max_attempts: JobMaxAttempts
     worker_id: UUID | None = None
     lease_token: Int8 | None = None
     lease_expires_at: AwareDatetime | None = None
-    lease_seconds: _LeaseSeconds | None = None
+    lease_seconds: JobLeaseSeconds | None = None
     claim_id: UUID | None = None
     heartbeat_at: AwareDatetime | None = None
     cancel_requested_at: AwareDatetime | None = None
@@ -89,26 +101,26 @@ class JobInsert(InsertModel):
     project_id: UUID
     user_id: UUID
     status: JobStatus = DB_DEFAULT
-    progress: _Progress | None = DB_DEFAULT
-    status_message: _StatusMessage | None = None
-    cost_credits_reserved: _CostCreditsReserved | None = DB_DEFAULT
-    cost_credits_final: _CostCreditsFinal | None = None
-    failed_step: _FailedStep | None = None
-    error_code: _ErrorCode | None = None
-    error_message: _ErrorMessage | None = None
-    output_url: _OutputUrl | None = None
-    manifest_json: _ManifestJson | None = None
+    progress: JobProgress | None = DB_DEFAULT
+    status_message: JobStatusMessage | None = None
+    cost_credits_reserved: JobCostCreditsReserved | None = DB_DEFAULT
+    cost_credits_final: JobCostCreditsFinal | None = None
+    failed_step: JobFailedStep | None = None
+    error_code: JobErrorCode | None = None
+    error_message: JobErrorMessage | None = None
+    output_url: JobOutputUrl | None = None
+    manifest_json: JobManifestJson | None = None
     created_at: AwareDatetime = DB_DEFAULT
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
     credit_state: CreditState = DB_DEFAULT
     queued_at: AwareDatetime | None = None
-    attempt: _Attempt = DB_DEFAULT
-    max_attempts: _MaxAttempts = DB_DEFAULT
+    attempt: JobAttempt = DB_DEFAULT
+    max_attempts: JobMaxAttempts = DB_DEFAULT
     worker_id: UUID | None = None
     lease_token: Int8 | None = None
     lease_expires_at: AwareDatetime | None = None
-    lease_seconds: _LeaseSeconds | None = None
+    lease_seconds: JobLeaseSeconds | None = None
     claim_id: UUID | None = None
     heartbeat_at: AwareDatetime | None = None
     cancel_requested_at: AwareDatetime | None = None
@@ -119,25 +131,25 @@ class JobUpdate(UpdateModel):
 
     project_id: UUID = UNCHANGED
     status: JobStatus = UNCHANGED
-    progress: _Progress | None = UNCHANGED
-    status_message: _StatusMessage | None = UNCHANGED
-    cost_credits_reserved: _CostCreditsReserved | None = UNCHANGED
-    cost_credits_final: _CostCreditsFinal | None = UNCHANGED
-    failed_step: _FailedStep | None = UNCHANGED
-    error_code: _ErrorCode | None = UNCHANGED
-    error_message: _ErrorMessage | None = UNCHANGED
-    output_url: _OutputUrl | None = UNCHANGED
-    manifest_json: _ManifestJson | None = UNCHANGED
+    progress: JobProgress | None = UNCHANGED
+    status_message: JobStatusMessage | None = UNCHANGED
+    cost_credits_reserved: JobCostCreditsReserved | None = UNCHANGED
+    cost_credits_final: JobCostCreditsFinal | None = UNCHANGED
+    failed_step: JobFailedStep | None = UNCHANGED
+    error_code: JobErrorCode | None = UNCHANGED
+    error_message: JobErrorMessage | None = UNCHANGED
+    output_url: JobOutputUrl | None = UNCHANGED
+    manifest_json: JobManifestJson | None = UNCHANGED
     started_at: AwareDatetime | None = UNCHANGED
     finished_at: AwareDatetime | None = UNCHANGED
     credit_state: CreditState = UNCHANGED
     queued_at: AwareDatetime | None = UNCHANGED
-    attempt: _Attempt = UNCHANGED
-    max_attempts: _MaxAttempts = UNCHANGED
+    attempt: JobAttempt = UNCHANGED
+    max_attempts: JobMaxAttempts = UNCHANGED
     worker_id: UUID | None = UNCHANGED
     lease_token: Int8 | None = UNCHANGED
     lease_expires_at: AwareDatetime | None = UNCHANGED
-    lease_seconds: _LeaseSeconds | None = UNCHANGED
+    lease_seconds: JobLeaseSeconds | None = UNCHANGED
     claim_id: UUID | None = UNCHANGED
     heartbeat_at: AwareDatetime | None = UNCHANGED
     cancel_requested_at: AwareDatetime | None = UNCHANGED

@@ -21,7 +21,11 @@ from ._base import (
 __all__ = [
     "NotificationPrefs",
     "Profile",
+    "ProfileAvatarUrl",
+    "ProfileDisplayName",
     "ProfileInsert",
+    "ProfileNotificationPrefs",
+    "ProfileStripeCustomerId",
     "ProfileUpdate",
 ]
 
@@ -34,24 +38,24 @@ class NotificationPrefs(JsonObject):
 
 
 # profiles.display_name: profiles_display_name_length_check
-_DisplayName = Annotated[str, Field(max_length=100)]
+ProfileDisplayName = Annotated[str, Field(max_length=100)]
 # profiles.avatar_url: profiles_avatar_url_length_check
-_AvatarUrl = Annotated[str, Field(max_length=2048)]
+ProfileAvatarUrl = Annotated[str, Field(max_length=2048)]
 # profiles.notification_prefs: profiles_notification_prefs_check,
 # profiles_notification_prefs_size_check
-_NotificationPrefs = Annotated[NotificationPrefs, json_max_bytes(4096)]
+ProfileNotificationPrefs = Annotated[NotificationPrefs, json_max_bytes(4096)]
 # profiles.stripe_customer_id: profiles_stripe_customer_id_length_check
-_StripeCustomerId = Annotated[str, Field(max_length=255)]
+ProfileStripeCustomerId = Annotated[str, Field(max_length=255)]
 
 
 class Profile(RowModel):
     """A row of public.profiles, as selected."""
 
     id: UUID
-    display_name: _DisplayName | None = None
-    avatar_url: _AvatarUrl | None = None
-    notification_prefs: _NotificationPrefs
-    stripe_customer_id: _StripeCustomerId | None = None
+    display_name: ProfileDisplayName | None = None
+    avatar_url: ProfileAvatarUrl | None = None
+    notification_prefs: ProfileNotificationPrefs
+    stripe_customer_id: ProfileStripeCustomerId | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -60,10 +64,10 @@ class ProfileInsert(InsertModel):
     """The columns of an INSERT into public.profiles; unset fields take their default."""
 
     id: UUID
-    display_name: _DisplayName | None = None
-    avatar_url: _AvatarUrl | None = None
-    notification_prefs: _NotificationPrefs = DB_DEFAULT
-    stripe_customer_id: _StripeCustomerId | None = None
+    display_name: ProfileDisplayName | None = None
+    avatar_url: ProfileAvatarUrl | None = None
+    notification_prefs: ProfileNotificationPrefs = DB_DEFAULT
+    stripe_customer_id: ProfileStripeCustomerId | None = None
     created_at: AwareDatetime = DB_DEFAULT
     updated_at: AwareDatetime = DB_DEFAULT
 
@@ -71,8 +75,8 @@ class ProfileInsert(InsertModel):
 class ProfileUpdate(UpdateModel):
     """The columns of an UPDATE of public.profiles; unset fields keep their value."""
 
-    display_name: _DisplayName | None = UNCHANGED
-    avatar_url: _AvatarUrl | None = UNCHANGED
-    notification_prefs: _NotificationPrefs = UNCHANGED
-    stripe_customer_id: _StripeCustomerId | None = UNCHANGED
+    display_name: ProfileDisplayName | None = UNCHANGED
+    avatar_url: ProfileAvatarUrl | None = UNCHANGED
+    notification_prefs: ProfileNotificationPrefs = UNCHANGED
+    stripe_customer_id: ProfileStripeCustomerId | None = UNCHANGED
     updated_at: AwareDatetime = UNCHANGED

@@ -14,19 +14,24 @@ from .enums import NichePreset, TranscriptMode
 __all__ = [
     "Project",
     "ProjectInsert",
+    "ProjectPromptText",
+    "ProjectSettings",
+    "ProjectTargetMinutes",
+    "ProjectTitle",
+    "ProjectTranscriptText",
     "ProjectUpdate",
 ]
 
 # projects.title: projects_title_length_check
-_Title = Annotated[str, Field(max_length=200)]
+ProjectTitle = Annotated[str, Field(max_length=200)]
 # projects.prompt_text: projects_prompt_text_length_check
-_PromptText = Annotated[str, Field(max_length=20000)]
+ProjectPromptText = Annotated[str, Field(max_length=20000)]
 # projects.target_minutes: projects_target_minutes_check
-_TargetMinutes = Annotated[int, Field(ge=1, le=10)]
+ProjectTargetMinutes = Annotated[int, Field(ge=1, le=10)]
 # projects.transcript_text: projects_transcript_text_length_check
-_TranscriptText = Annotated[str, Field(max_length=50000)]
+ProjectTranscriptText = Annotated[str, Field(max_length=50000)]
 # projects.settings: projects_settings_size_check
-_Settings = Annotated[JsonValue, json_max_bytes(16384)]
+ProjectSettings = Annotated[JsonValue, json_max_bytes(16384)]
 
 
 class Project(RowModel):
@@ -34,14 +39,14 @@ class Project(RowModel):
 
     id: UUID
     user_id: UUID
-    title: _Title
-    prompt_text: _PromptText
+    title: ProjectTitle
+    prompt_text: ProjectPromptText
     niche_preset: NichePreset
-    target_minutes: _TargetMinutes
+    target_minutes: ProjectTargetMinutes
     voice_profile_id: UUID | None = None
     transcript_mode: TranscriptMode | None = None
-    transcript_text: _TranscriptText | None = None
-    settings: _Settings | None = None
+    transcript_text: ProjectTranscriptText | None = None
+    settings: ProjectSettings | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -51,14 +56,14 @@ class ProjectInsert(InsertModel):
 
     id: UUID = DB_DEFAULT
     user_id: UUID
-    title: _Title
-    prompt_text: _PromptText
+    title: ProjectTitle
+    prompt_text: ProjectPromptText
     niche_preset: NichePreset
-    target_minutes: _TargetMinutes = DB_DEFAULT
+    target_minutes: ProjectTargetMinutes = DB_DEFAULT
     voice_profile_id: UUID | None = None
     transcript_mode: TranscriptMode | None = DB_DEFAULT
-    transcript_text: _TranscriptText | None = None
-    settings: _Settings | None = DB_DEFAULT
+    transcript_text: ProjectTranscriptText | None = None
+    settings: ProjectSettings | None = DB_DEFAULT
     created_at: AwareDatetime = DB_DEFAULT
     updated_at: AwareDatetime = DB_DEFAULT
 
@@ -66,12 +71,12 @@ class ProjectInsert(InsertModel):
 class ProjectUpdate(UpdateModel):
     """The columns of an UPDATE of public.projects; unset fields keep their value."""
 
-    title: _Title = UNCHANGED
-    prompt_text: _PromptText = UNCHANGED
+    title: ProjectTitle = UNCHANGED
+    prompt_text: ProjectPromptText = UNCHANGED
     niche_preset: NichePreset = UNCHANGED
-    target_minutes: _TargetMinutes = UNCHANGED
+    target_minutes: ProjectTargetMinutes = UNCHANGED
     voice_profile_id: UUID | None = UNCHANGED
     transcript_mode: TranscriptMode | None = UNCHANGED
-    transcript_text: _TranscriptText | None = UNCHANGED
-    settings: _Settings | None = UNCHANGED
+    transcript_text: ProjectTranscriptText | None = UNCHANGED
+    settings: ProjectSettings | None = UNCHANGED
     updated_at: AwareDatetime = UNCHANGED

@@ -16,9 +16,10 @@ from pydantic import AwareDatetime, JsonValue
 
 from ._base import DB_DEFAULT, Int4, Int8, RowModel, RpcFunction, RpcParams
 from .assets import Asset
-from .enums import JobStatus
+from .enums import JobStatus, NichePreset, TranscriptMode
 from .job_steps import JobStep
 from .jobs import Job
+from .projects import ProjectPromptText, ProjectSettings, ProjectTargetMinutes, ProjectTitle
 from .workers import Worker
 
 __all__ = [
@@ -260,15 +261,15 @@ class GetDashboardParams(RpcParams):
 class GetDashboardRow(RowModel):
     """A row returned by public.get_dashboard(integer,timestamp with time zone,uuid)."""
 
-    id: UUID | None = None
-    title: str | None = None
-    prompt_text: str | None = None
-    niche_preset: str | None = None
-    target_minutes: Int4 | None = None
-    transcript_mode: str | None = None
-    settings: JsonValue | None = None
-    created_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
+    id: UUID
+    title: ProjectTitle
+    prompt_text: ProjectPromptText
+    niche_preset: NichePreset
+    target_minutes: ProjectTargetMinutes
+    transcript_mode: TranscriptMode | None = None
+    settings: ProjectSettings | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
     latest_job_id: UUID | None = None
     latest_job_status: JobStatus | None = None
     latest_job_progress: Int4 | None = None
@@ -307,13 +308,13 @@ class JobQueueStatsParams(RpcParams):
 class JobQueueStatsRow(RowModel):
     """A row returned by public.job_queue_stats()."""
 
-    queued: Int8 | None = None
-    running: Int8 | None = None
-    cancelling: Int8 | None = None
-    expired_leases: Int8 | None = None
+    queued: Int8
+    running: Int8
+    cancelling: Int8
+    expired_leases: Int8
     oldest_queued_at: AwareDatetime | None = None
     oldest_queued_seconds: float | None = None
-    workers_seen: Int8 | None = None
+    workers_seen: Int8
 
 
 JobQueueStatsResult: TypeAlias = list[JobQueueStatsRow]
@@ -383,8 +384,8 @@ class RecoverJobsParams(RpcParams):
 class RecoverJobsRow(RowModel):
     """A row returned by public.recover_jobs(integer)."""
 
-    job_id: UUID | None = None
-    outcome: str | None = None
+    job_id: UUID
+    outcome: str
 
 
 RecoverJobsResult: TypeAlias = list[RecoverJobsRow]

@@ -13,18 +13,19 @@ from ._base import DB_DEFAULT, UNCHANGED, InsertModel, RowModel, UpdateModel
 __all__ = [
     "Worker",
     "WorkerInsert",
+    "WorkerName",
     "WorkerUpdate",
 ]
 
 # workers.name: workers_name_check
-_Name = Annotated[str, Field(min_length=1, max_length=200)]
+WorkerName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Worker(RowModel):
     """A row of public.workers, as selected."""
 
     id: UUID
-    name: _Name
+    name: WorkerName
     started_at: AwareDatetime
     last_seen_at: AwareDatetime
 
@@ -33,7 +34,7 @@ class WorkerInsert(InsertModel):
     """The columns of an INSERT into public.workers; unset fields take their default."""
 
     id: UUID
-    name: _Name
+    name: WorkerName
     started_at: AwareDatetime = DB_DEFAULT
     last_seen_at: AwareDatetime = DB_DEFAULT
 
@@ -41,6 +42,6 @@ class WorkerInsert(InsertModel):
 class WorkerUpdate(UpdateModel):
     """The columns of an UPDATE of public.workers; unset fields keep their value."""
 
-    name: _Name = UNCHANGED
+    name: WorkerName = UNCHANGED
     started_at: AwareDatetime = UNCHANGED
     last_seen_at: AwareDatetime = UNCHANGED
