@@ -24,6 +24,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _interruptible() -> None:
+    """Ctrl-C (SIGINT) stops the child as at a terminal, even when this run was started in
+    the background (a non-interactive shell starts background jobs with SIGINT ignored,
+    and a Python started so keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(*args: str) -> subprocess.Popen[str]:
     """``python -m vidgen_db serve ARGS`` (the ``vidgen-db`` command without its script)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -34,6 +41,7 @@ def _start(*args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=_interruptible,
     )
 
 

@@ -22,6 +22,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _interruptible() -> None:
+    """Ctrl-C (SIGINT) stops the child as at a terminal, even when this run was started in
+    the background (a non-interactive shell starts background jobs with SIGINT ignored,
+    and a Python started so keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _serve(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """``python -m vidgen_db serve ARGS``; the process and the URL and service key it prints."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -32,6 +39,7 @@ def _serve(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=_interruptible,
     )
     assert proc.stdout is not None
     found: dict[str, str] = {}
