@@ -64,6 +64,32 @@ def test_user_clients_share_the_anonymous_clients_pool() -> None:
         assert not visitor._http.is_closed
 
 
+@pytest.mark.parametrize("factory", [VidgenDB, AsyncVidgenDB])
+def test_as_user_builds_what_the_constructor_builds(factory: type) -> None:
+    """as_user assembles its client from the anonymous client's parts (it runs once per
+    request): the same attributes, with values, as a user client built the long way, and
+    a PostgREST client of its own that sends the user's token."""
+    user_id = uuid.uuid4()
+    key, token = anon_key(), user_token(user_id)
+    visitor = factory.anonymous(URL, key)
+    derived = visitor.as_user(f"Bearer {token}")
+    built = type(derived)(URL, key, token, settings=visitor._settings, http_client=visitor._http)
+    built._pool, built._router = visitor._pool, visitor._router
+    assert type(derived).__name__.endswith("UserDB")
+    assert vars(derived).keys() == vars(built).keys()
+    for name, value in vars(built).items():
+        if name != "_rest":
+            assert getattr(derived, name) == value, name
+    assert derived.user_id == user_id
+    assert vars(derived._rest).keys() == vars(built._rest).keys()
+    assert dict(derived._rest.headers) == dict(built._rest.headers)
+    assert derived._rest.headers["authorization"] == f"Bearer {token}"
+    assert derived._rest.session is visitor._http
+    # The anonymous client still sends its own key, not the user's token.
+    assert visitor._rest.headers["authorization"] == f"Bearer {key}"
+    assert derived._rest.headers is not visitor._rest.headers
+
+
 def test_token_claims_are_checked() -> None:
     with pytest.raises(ConfigurationError, match="role 'authenticated'"):
         VidgenDB.for_user(URL, anon_key(), make_jwt({"role": "authenticated"}))  # no sub

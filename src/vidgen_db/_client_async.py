@@ -28,11 +28,17 @@ from uuid import UUID
 import httpx
 from postgrest import AsyncPostgrestClient
 
-from ._compat import POSTGREST_OPTIONS
+from ._compat import POSTGREST_OPTIONS, rest_client_with_bearer
 from ._constants import MAX_RETRIES_ALLOWED
 from ._errors import ConfigurationError, InvalidArgumentError
 from ._http_async import create_async_http_client, pooled_async_transport
-from ._keys import KeyKind, classify_api_key, jwt_claims, require_access_token, require_key
+from ._keys import (
+    KeyKind,
+    access_token_user_id,
+    classify_api_key,
+    require_access_token,
+    require_key,
+)
 from ._replicas import ReplicaRouter
 from ._settings import ClientSettings, SupabaseSettings
 from .repos._assets_async import AsyncAssets, AsyncServiceAssets
@@ -340,15 +346,15 @@ class AsyncAnonDB(AsyncVidgenDB):
     def as_user(self, access_token: str) -> AsyncUserDB:
         """A user client for ``access_token`` sharing this client's connection pool."""
         token = require_access_token(access_token)
-        user = AsyncUserDB(
-            self._url,
-            self._api_key,
-            token,
-            settings=self._settings,
-            http_client=self._http,
-            realtime=self._realtime,
-        )
-        user._pool, user._router, user._read_url = self._pool, self._router, self._read_url
+        # What AsyncUserDB(...) would build, from this client's parts (once per request).
+        user = AsyncUserDB.__new__(AsyncUserDB)
+        user._url, user._read_url = self._url, self._read_url
+        user._settings, user._realtime = self._settings, self._realtime
+        user._owns_http, user._http = False, self._http
+        user._pool, user._router = self._pool, self._router
+        user._api_key, user._bearer = self._api_key, token
+        user._rest = rest_client_with_bearer(self._rest, token)
+        user._identify()
         return user
 
 
@@ -361,8 +367,14 @@ class AsyncUserDB(AsyncVidgenDB):
         self, url: str, api_key: str, bearer: str, **options: Unpack[AsyncClientOptions]
     ) -> None:
         super().__init__(url, api_key, bearer, **options)
-        claims = jwt_claims(bearer) or {}
-        self.user_id: UUID = UUID(str(claims.get("sub")))
+        self._identify()
+
+    def _identify(self) -> None:
+        """Set ``user_id`` from the bearer (a user's access token)."""
+        user_id = access_token_user_id(self._bearer)
+        if user_id is None:
+            raise ConfigurationError("bearer must be a signed-in user's access token")
+        self.user_id: UUID = user_id
 
     # Repositories are made on first use: a user client per request touches one or two.
 

@@ -21,7 +21,14 @@ from jwt.utils import base64url_decode
 
 from ._errors import ConfigurationError
 
-__all__ = ["KeyKind", "classify_api_key", "redact_secrets", "require_access_token", "require_key"]
+__all__ = [
+    "KeyKind",
+    "access_token_user_id",
+    "classify_api_key",
+    "redact_secrets",
+    "require_access_token",
+    "require_key",
+]
 
 _SECRETS = re.compile(
     r"eyJ[\w-]+\.[\w-]+\.[\w-]+"  # a JWT (legacy keys, access tokens)
@@ -59,10 +66,23 @@ def _claims(token: str) -> dict[str, Any] | None:
     if len(parts) != 3:
         return None
     try:
-        claims = json.loads(base64url_decode(parts[1]))
+        claims = json.loads(base64url_decode(parts[1]).decode("utf-8"))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
     return claims if isinstance(claims, dict) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def access_token_user_id(token: str) -> uuid.UUID | None:
+    """The user id (``sub``) of an access token, unverified; None if it has none that is a
+    UUID. Cached per token: ``as_user`` checks a token and then reads its user from it."""
+    claims = _claims(token)
+    if claims is None:
+        return None
+    try:
+        return uuid.UUID(str(claims.get("sub")))
+    except ValueError:
+        return None
 
 
 def classify_api_key(key: str) -> KeyKind | None:
@@ -122,10 +142,8 @@ def require_access_token(token: str, argument: str = "access_token") -> str:
             f"{argument} must be a signed-in user's token (role 'authenticated' with a 'sub'), "
             f"but its role is {claims.get('role')!r}"
         )
-    try:
-        uuid.UUID(str(claims["sub"]))
-    except ValueError:
+    if access_token_user_id(token) is None:
         raise ConfigurationError(
             f"{argument} must be a Supabase user's token: its 'sub' is not a user id (UUID)"
-        ) from None
+        )
     return token
