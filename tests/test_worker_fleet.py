@@ -7,6 +7,7 @@ moving a lease's expiry into the past, as time passing would."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -97,8 +98,27 @@ def test_a_claim_takes_the_oldest_queued_job_with_a_lease(db: Db) -> None:
     assert job["worker_id"] == str(w) and job["attempt"] == 1 and job["lease_seconds"] == 60
     assert job["lease_token"] is not None and job["lease_expires_at"] is not None
     [again] = claim(db, w)
-    assert again["id"] == str(second) and again["lease_token"] > job["lease_token"]
+    assert again["id"] == str(second) and again["lease_token"] != job["lease_token"]
     assert claim(db, w) == []
+
+
+def test_lease_tokens_say_nothing_of_other_claims(db: Db) -> None:
+    """A user may read their own jobs' tokens: they are random (within 2^53, exact in
+    JavaScript), not a count of every claim on the platform."""
+    w = worker(db)
+    tokens = []
+    for _ in range(20):
+        queued_job(db)
+        [job] = claim(db, w)
+        tokens.append(job["lease_token"])
+    assert all(isinstance(t, int) and 1 <= t < 2**53 for t in tokens)
+    assert len(set(tokens)) == len(tokens)
+    steps = [b - a for a, b in itertools.pairwise(tokens)]
+    assert not all(step == 1 for step in steps) and min(steps) < 0 < max(steps)
+    sequences = db.one(
+        "SELECT count(*) FROM pg_catalog.pg_sequences WHERE schemaname = 'vidgen_private'"
+    )
+    assert sequences == 0
 
 
 def test_a_batch_claim_takes_up_to_the_limit(db: Db) -> None:

@@ -43,8 +43,20 @@ WORKER_SCRIPT = Path(__file__).with_name("chaos_worker.py")
 #: (vidgen_private.use_lease) is wrapped so that each accepted use, with the caller's token,
 #: is written down in the same transaction (a refused call rolls its record back). The job
 #: row is locked before the check, so the times are in the order the calls took effect.
+#: Tokens are random, so each claim's token is written down too, with when it was drawn
+#: (in the claim's transaction: a claim rolled back leaves no record).
 INSTRUMENT = """
 CREATE TABLE public.chaos_lease_uses (job_id uuid, lease_token bigint, at timestamptz);
+CREATE TABLE public.chaos_lease_claims (lease_token bigint PRIMARY KEY, at timestamptz);
+ALTER FUNCTION vidgen_private.new_lease_token() RENAME TO new_lease_token_drawn;
+CREATE FUNCTION vidgen_private.new_lease_token() RETURNS bigint
+LANGUAGE plpgsql SET search_path = '' AS $$
+DECLARE
+  v_token bigint := vidgen_private.new_lease_token_drawn();
+BEGIN
+  INSERT INTO public.chaos_lease_claims VALUES (v_token, clock_timestamp());
+  RETURN v_token;
+END $$;
 ALTER FUNCTION vidgen_private.use_lease(public.jobs, bigint, boolean) RENAME TO use_lease_checked;
 CREATE FUNCTION vidgen_private.use_lease(p_job public.jobs, p_lease bigint,
                                          p_cancelled_ok boolean DEFAULT false)
@@ -211,6 +223,9 @@ def _check_no_step_ran_twice_at_once(stack: LocalStack) -> None:
         uses = conn.execute(
             "SELECT job_id, lease_token, at FROM public.chaos_lease_uses ORDER BY at"
         ).fetchall()
+        claimed_at = dict(
+            conn.execute("SELECT lease_token, at FROM public.chaos_lease_claims").fetchall()
+        )
     assert uses
     assert all(token is not None for _, token, _ in uses), "a claimed job was written unleased"
     spans: dict[Any, dict[int, list[Any]]] = defaultdict(dict)
@@ -221,7 +236,9 @@ def _check_no_step_ran_twice_at_once(stack: LocalStack) -> None:
     for job_id, by_token in spans.items():
         ordered = sorted(by_token.items(), key=lambda item: item[1][0])
         tokens = [token for token, _ in ordered]
-        assert tokens == sorted(tokens), f"an older lease acted after a newer one on {job_id}"
+        assert all(token in claimed_at for token in tokens), f"a lease no claim drew on {job_id}"
+        by_claim = sorted(tokens, key=claimed_at.__getitem__)
+        assert tokens == by_claim, f"an older lease acted after a newer one on {job_id}"
         for (_, (_, end)), (_, (start, _)) in itertools.pairwise(ordered):
             assert end < start, f"two leases acted on job {job_id} at once"
         handovers += len(ordered) - 1
