@@ -456,6 +456,7 @@ def test_service_only_functions_exist(conn: psycopg.Connection[Any]) -> None:
         "finish_job",
         "fail_job",
         "append_job_log",
+        "append_job_logs",
         "register_worker",
         "claim_jobs",
         "heartbeat_job",

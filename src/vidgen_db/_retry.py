@@ -76,7 +76,9 @@ IDEMPOTENT_FUNCTIONS = frozenset(
 
 #: SQL functions that do nothing twice when called twice with the same idempotency key
 #: (``p_idempotency_key``): safe to repeat only when the request carries one.
-KEYED_FUNCTIONS = frozenset({"grant_credits", "expire_credits", "append_job_log"})
+KEYED_FUNCTIONS = frozenset(
+    {"grant_credits", "expire_credits", "append_job_log", "append_job_logs"}
+)
 
 
 @dataclass(frozen=True)

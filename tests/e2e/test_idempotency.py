@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from vidgen_db import ClientSettings, NetworkError, ServiceDB, VidgenDB
+from vidgen_db.models import JobLogInsert
 from vidgen_db.testing import LocalStack
 
 from .helpers import job_for, project_for
@@ -139,6 +140,26 @@ def test_a_log_line_whose_response_was_lost_is_retried_and_stored_once(
         assert db.logs.append(job, "rendered") == 2
     assert lost(drops)
     assert log_lines(conn, job) == [(1, "rendering"), (2, "rendered")]
+
+
+def test_a_batch_of_lines_whose_response_was_lost_is_retried_and_stored_once(
+    local_stack: LocalStack, service: ServiceDB, conn: psycopg.Connection[Any]
+) -> None:
+    job = new_job(local_stack, service)
+    drops = {"append_job_logs": 2}
+    batch = [JobLogInsert(job_id=job, message=f"line {n}") for n in range(1, 4)]
+    with client(local_stack, drops, RETRYING) as db:
+        assert db.logs.append_many(job, batch) == 3
+        assert db.logs.append_many(job, batch[:1]) == 4
+    assert lost(drops)
+    assert log_lines(conn, job) == [(1, "line 1"), (2, "line 2"), (3, "line 3"), (4, "line 1")]
+    # The caller's own retry with its key, after the SDK gave up: nothing more.
+    drops = {"append_job_logs": 1}
+    with client(local_stack, drops, NOT_RETRYING) as db:
+        with pytest.raises(NetworkError):
+            db.logs.append_many(job, batch, idempotency_key="batch-9")
+        assert db.logs.append_many(job, batch, idempotency_key="batch-9") == 7
+    assert len(log_lines(conn, job)) == 7
 
 
 # -- the caller's own retry, with the same key ---------------------------------------------------

@@ -155,6 +155,7 @@ def _service_only_calls(w: World) -> list[tuple[str, dict[str, Any]]]:
         ("finish_job", {"p_job_id": job, "p_output_url": "https://x"}),
         ("fail_job", {"p_job_id": job, "p_error_code": "X", "p_error_message": "x"}),
         ("append_job_log", {"p_job_id": job, "p_message": "x"}),
+        ("append_job_logs", {"p_job_id": job, "p_lines": [{"message": "x"}]}),
     ]
 
 

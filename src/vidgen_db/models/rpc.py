@@ -30,6 +30,8 @@ __all__ = [
     "AdvanceJobResult",
     "AppendJobLogParams",
     "AppendJobLogResult",
+    "AppendJobLogsParams",
+    "AppendJobLogsResult",
     "CancelJobParams",
     "CancelJobResult",
     "ClaimDraftPromptParams",
@@ -132,6 +134,18 @@ class AppendJobLogParams(RpcParams):
 
 
 AppendJobLogResult: TypeAlias = Int8 | None
+
+
+class AppendJobLogsParams(RpcParams):
+    """Arguments of public.append_job_logs(uuid,jsonb,bigint,text)."""
+
+    p_job_id: UUID
+    p_lines: JsonValue
+    p_lease: Int8 = DB_DEFAULT
+    p_idempotency_key: str = DB_DEFAULT
+
+
+AppendJobLogsResult: TypeAlias = Int4 | None
 
 
 class CancelJobParams(RpcParams):
@@ -483,6 +497,12 @@ RPC_FUNCTIONS: Final[Mapping[str, RpcFunction]] = {
         name="append_job_log",
         params=AppendJobLogParams,
         result=AppendJobLogResult,
+        returns_set=False,
+    ),
+    "append_job_logs": RpcFunction(
+        name="append_job_logs",
+        params=AppendJobLogsParams,
+        result=AppendJobLogsResult,
         returns_set=False,
     ),
     "cancel_job": RpcFunction(

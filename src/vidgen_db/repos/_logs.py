@@ -9,7 +9,6 @@ from __future__ import annotations
 import builtins
 from uuid import UUID
 
-from postgrest.types import ReturnMethod
 from pydantic import JsonValue
 
 from .._errors import InvalidArgumentError
@@ -24,6 +23,10 @@ __all__ = ["JobLogs", "ServiceJobLogs"]
 #: What a signed-in user may select of a line: every column but the global ``id``
 #: (``select=*`` would be refused).
 USER_COLUMNS = ",".join(name for name in JobLog.model_fields if name != "id")
+#: What a line of ``append_many`` may give; the database sets the rest.
+LINE_FIELDS = frozenset({"message", "level", "step_name", "data"})
+#: Most lines one ``append_many`` call may append (the SQL function's bound).
+MAX_LINES_PER_CALL = 1000
 
 
 class JobLogs(Repository):
@@ -88,25 +91,46 @@ class ServiceJobLogs(JobLogs):
         )
         return value
 
-    def append_many(self, job_id: UUID, lines: builtins.list[JobLogInsert]) -> None:
-        """Append ``lines`` (all of job ``job_id``) in one bulk insert, in order; unset
-        columns take their defaults. Not idempotent: never retried once sent."""
+    def append_many(
+        self,
+        job_id: UUID,
+        lines: builtins.list[JobLogInsert],
+        *,
+        lease: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> int | None:
+        """Append ``lines`` (all of job ``job_id``, at most 1,000) in one call, in order;
+        returns the number (``line_no``) of the last one, None for no lines (nothing is
+        sent). Each line gives its ``message`` and optionally ``level`` (default info),
+        ``step_name`` and ``data``. Exactly once per ``idempotency_key``, as ``append``:
+        a retry after a lost response adds nothing. ``lease``: the claim holding the job."""
         if not lines:
-            return
-        others = {line.job_id for line in lines} - {job_id}
-        if others:
+            return None
+        if len(lines) > MAX_LINES_PER_CALL:
             raise InvalidArgumentError(
-                f"every line must be of job {job_id}, got lines of {sorted(map(str, others))}"
+                f"at most {MAX_LINES_PER_CALL} lines per call, got {len(lines)}"
             )
-        (
-            self._rest.table("job_logs")
-            .insert(
-                [line.to_postgrest() for line in lines],
-                returning=ReturnMethod.minimal,
-                default_to_null=False,
-            )
-            .execute()
+        body = []
+        for n, line in enumerate(lines):
+            if line.job_id != job_id:
+                raise InvalidArgumentError(
+                    f"every line must be of job {job_id}, got line {n} of job {line.job_id}"
+                )
+            extra = sorted(line.model_fields_set - LINE_FIELDS - {"job_id"})
+            if extra:
+                raise InvalidArgumentError(
+                    f"line {n} sets {', '.join(extra)}: the database numbers and dates lines"
+                )
+            body.append(line.model_dump(mode="json", include=set(LINE_FIELDS), exclude_unset=True))
+        value: int = self._rpc_value(
+            "append_job_logs",
+            int,
+            p_job_id=job_id,
+            p_lines=body,
+            p_lease=lease,
+            p_idempotency_key=idempotency_key_for(idempotency_key),
         )
+        return value
 
     def prune(
         self,
