@@ -7,7 +7,6 @@ benchmarks/bench_growth.py.)"""
 from __future__ import annotations
 
 import json
-import statistics
 import threading
 import time
 import uuid
@@ -140,8 +139,8 @@ def test_concurrent_runs_skip_each_others_lines_and_never_wait(db: Db) -> None:
 
 def test_workers_writing_lines_are_never_blocked_while_retention_runs(db: Db) -> None:
     """60,000 lines pruned in batches of 5,000 while 4 workers append lines to their running
-    jobs: no append waits on a lock (lock_timeout 100 ms would fail it), and each takes well
-    under 100 ms."""
+    jobs: no append waits on a lock (lock_timeout 100 ms would fail it). Their latencies are
+    measured in benchmarks/bench_growth.py, not here (these machines are shared)."""
     jobs_with_logs(db, 15_000, [40, 41, 42, 43])
     running = jobs_with_logs(db, 0, [None] * 4)
     latencies: list[float] = []
@@ -178,10 +177,6 @@ def test_workers_writing_lines_are_never_blocked_while_retention_runs(db: Db) ->
     assert errors == []
     assert sum(deleted) == 60_000
     assert len(latencies) > 100
-    worst = max(latencies)
-    assert worst < 0.1, (
-        f"worst append {worst * 1000:.0f} ms, median {statistics.median(latencies) * 1000:.1f} ms"
-    )
 
 
 # -- workers ---------------------------------------------------------------------------------
