@@ -278,6 +278,12 @@ def function_cases(world: World) -> dict[str, tuple[dict[str, Any], dict[str, st
                 "p_idempotency_key": entry,
             },
         ),
+        # p_lines oversized here is an object, not an array of lines (a 10 MB message in
+        # an array is 22001: tests/test_append_job_logs.py).
+        "append_job_logs": (
+            {"p_job_id": job, "p_lines": [{"message": "m"}]},
+            {"p_lines": value, "p_idempotency_key": entry},
+        ),
         "start_job_step": (
             {"p_job_id": job, "p_step_name": "SCRIPTING"},
             {"p_step_name": step, "p_message": column},
