@@ -243,7 +243,7 @@ INVALID = [
         "logs.append_many",
         "service",
         lambda db: db.logs.append_many(JOB, [JobLogInsert(job_id=JOB, message="x", line_no=1)]),
-        "line 0 sets line_no",
+        "line 0 may not set line_no",
         "numbered",
     ),
     Invalid(

@@ -11,7 +11,7 @@ from pydantic import JsonValue
 
 from .._errors import InvalidArgumentError
 from ..models import JobLog, JobLogInsert, LogLevel
-from ._base_async import AsyncRepository, positive
+from ._base_async import AsyncRepository, only_fields, positive
 from ._limits import check_column, idempotency_key_for
 from ._pagination import check_limit
 from ._retention import check_batch, check_days
@@ -109,17 +109,14 @@ class AsyncServiceJobLogs(AsyncJobLogs):
                 f"at most {MAX_LINES_PER_CALL} lines per call, got {len(lines)}"
             )
         body = []
+        include = set(LINE_FIELDS)
         for n, line in enumerate(lines):
             if line.job_id != job_id:
                 raise InvalidArgumentError(
                     f"every line must be of job {job_id}, got line {n} of job {line.job_id}"
                 )
-            extra = sorted(line.model_fields_set - LINE_FIELDS - {"job_id"})
-            if extra:
-                raise InvalidArgumentError(
-                    f"line {n} sets {', '.join(extra)}: the database numbers and dates lines"
-                )
-            body.append(line.model_dump(mode="json", include=set(LINE_FIELDS), exclude_unset=True))
+            only_fields(line, LINE_FIELDS | {"job_id"}, f"line {n}")
+            body.append(line.model_dump(mode="json", include=include, exclude_unset=True))
         value: int = await self._rpc_value(
             "append_job_logs",
             int,
